@@ -65,7 +65,7 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("redis_url", "NFVO_REDIS_URL", "REDIS_URL"),
+        validation_alias=AliasChoices("NFVO_REDIS_URL", "REDIS_URL"),
         description="Redis to use; unset means an embedded redis-server in the data directory.",
     )
     data_dir: Path = Field(

@@ -34,9 +34,11 @@ _SECRET_IN_TEXT = re.compile(
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 # Attributes every LogRecord has; anything else came from ``extra``.
-_STANDARD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
-) | {"message", "asctime", "taskName"}
+_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 def redact(value: Any) -> Any:
@@ -66,12 +68,9 @@ class RedactingFilter(logging.Filter):
     """Masks secrets in a record's message, arguments and extra fields, in place."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact_text(str(record.msg))
-        if record.args:
-            if isinstance(record.args, Mapping):
-                record.args = redact(record.args)
-            else:
-                record.args = tuple(redact(arg) for arg in record.args)
+        # Redact the rendered message: masking the template alone would misalign its args.
+        record.msg = redact_text(record.getMessage())
+        record.args = None
         for key in set(record.__dict__) - _STANDARD_ATTRIBUTES:
             value = record.__dict__[key]
             record.__dict__[key] = MASK if SECRET_KEY.search(key) else redact(value)

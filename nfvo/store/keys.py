@@ -1,0 +1,65 @@
+"""Every Redis key the project writes, named in one place.
+
+One global keyspace: ``{prefix}:{kind}:{id}`` for a record, with the owner (tenant)
+stored as an indexed attribute of the record rather than as part of the key, so an
+admin query spans tenants and a record never moves when ownership changes.
+
+=========================================  ============================================
+``{prefix}:doc:{kind}:{id}``               a document (JSON) of ``kind``
+``{prefix}:idx:{kind}:{attribute}:{value}`` a set of ids whose ``attribute`` is ``value``
+``{prefix}:ord:{kind}``                    a sorted set of every id of ``kind`` (paging)
+``{prefix}:stream:{name}``                 an event or job stream
+``{prefix}:lock:{kind}:{id}``              the one-operation-per-instance lock
+``{prefix}:lease:{name}:{id}``             a worker's lease on a job
+=========================================  ============================================
+
+Ids and kinds are validated so that no value can reach into another kind's keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PART = re.compile(r"^[A-Za-z0-9_.@+=-]{1,200}$")
+
+
+def _check(part: str, what: str) -> str:
+    if not _PART.match(part):
+        raise ValueError(f"{what} {part!r} may hold only letters, digits and _.@+=- ")
+    return part
+
+
+@dataclass(frozen=True)
+class Keyspace:
+    """The key names under one prefix (``nfvo`` in production, one per test)."""
+
+    prefix: str = "nfvo"
+
+    def __post_init__(self) -> None:
+        _check(self.prefix, "key prefix")
+
+    def document(self, kind: str, id_: str) -> str:
+        return f"{self.prefix}:doc:{_check(kind, 'kind')}:{_check(id_, 'id')}"
+
+    def index(self, kind: str, attribute: str, value: str) -> str:
+        # Values are free text (names, states): keep them, but never let ':' split a key.
+        safe_value = value.replace("\\", "\\\\").replace(":", "\\:")
+        kind, attribute = _check(kind, "kind"), _check(attribute, "attribute")
+        return f"{self.prefix}:idx:{kind}:{attribute}:{safe_value}"
+
+    def ordering(self, kind: str) -> str:
+        return f"{self.prefix}:ord:{_check(kind, 'kind')}"
+
+    def stream(self, name: str) -> str:
+        return f"{self.prefix}:stream:{_check(name, 'stream name')}"
+
+    def lock(self, kind: str, id_: str) -> str:
+        return f"{self.prefix}:lock:{_check(kind, 'kind')}:{_check(id_, 'id')}"
+
+    def lease(self, name: str, id_: str) -> str:
+        return f"{self.prefix}:lease:{_check(name, 'lease name')}:{_check(id_, 'id')}"
+
+    def pattern(self) -> str:
+        """A SCAN pattern matching every key of this keyspace."""
+        return f"{self.prefix}:*"

@@ -1,0 +1,40 @@
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from nfvo.cli.main import cli
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NFVO_CONFIG", raising=False)
+
+
+def test_subcommands_are_discovered() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "config" in result.output and "demo" in result.output
+
+
+def test_config_show_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NFVO_API_PORT", "9191")
+    result = CliRunner().invoke(cli, ["config", "show", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.output)["api_port"] == 9191
+
+
+def test_bad_configuration_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NFVO_API_PORT", "x")
+    result = CliRunner().invoke(cli, ["config", "show"])
+    assert result.exit_code == 2
+    assert "configuration: api_port" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_demo_runs_on_embedded_defaults(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "answers PING: True" in result.output
+    assert "read back" in result.output
+    assert "vfs_per_physnet" in result.output

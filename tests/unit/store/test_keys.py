@@ -1,0 +1,29 @@
+import pytest
+
+from nfvo.store.keys import Keyspace
+
+
+def test_layout() -> None:
+    ks = Keyspace("nfvo")
+    assert ks.document("vnf_package", "abc") == "nfvo:doc:vnf_package:abc"
+    assert ks.index("vnf_package", "owner", "tenant-a") == "nfvo:idx:vnf_package:owner:tenant-a"
+    assert ks.ordering("vnf_package") == "nfvo:ord:vnf_package"
+    assert ks.stream("lcm-events") == "nfvo:stream:lcm-events"
+    assert ks.lock("ns_instance", "n1") == "nfvo:lock:ns_instance:n1"
+    assert ks.lease("jobs", "j1") == "nfvo:lease:jobs:j1"
+    assert ks.pattern() == "nfvo:*"
+
+
+def test_index_values_cannot_split_a_key() -> None:
+    ks = Keyspace()
+    assert ks.index("k", "name", "a:b") != ks.index("k", "name", "a") + ":b"
+    assert ks.index("k", "name", "a:b").endswith("a\\:b")
+
+
+@pytest.mark.parametrize("bad", ["", "a:b", "a b", "../x", "x*"])
+def test_ids_and_kinds_are_checked(bad: str) -> None:
+    ks = Keyspace()
+    with pytest.raises(ValueError, match="may hold only"):
+        ks.document("kind", bad)
+    with pytest.raises(ValueError, match="may hold only"):
+        ks.document(bad, "id")
