@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Every benchmarks/NAME.py but the package marker and the shared report helper.
+BENCHMARKS := $(basename $(notdir $(filter-out benchmarks/__init__.py benchmarks/report.py,$(wildcard benchmarks/*.py))))
 
 .PHONY: setup demo test test-deep lint bench clean
 
@@ -33,7 +35,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	@for script in benchmarks/[!_]*.py; do $(BIN)/python $$script || exit 1; done
+	@for name in $(BENCHMARKS); do $(BIN)/python -m benchmarks.$$name || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
