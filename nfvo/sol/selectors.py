@@ -109,10 +109,10 @@ def selection_from_query(query: Any, policy: SelectorPolicy) -> Selection:
     if given == {FIELDS}:
         return Selection(policy, include, {})
     # No selector or exclude_default (with or without fields): drop the default set,
-    # except what fields names.
+    # except what fields names (Table 5.3.2-2: the rest is returned in full).
     brought_back = include or {}
     default = [p for p in sorted(policy.default_excluded) if p.split("/")[0] not in brought_back]
-    return Selection(policy, include, _tree(default, EXCLUDE_DEFAULT))
+    return Selection(policy, None, _tree(default, EXCLUDE_DEFAULT))
 
 
 def _prune(value: Any, exclude: Tree) -> Any:
