@@ -61,14 +61,14 @@ def render_http_exception(request: web.Request, error: web.HTTPException) -> web
         title=error.reason,
         status=error.status,
         detail=_http_exception_detail(request, error),
-        instance=request.path,
+        instance=request.rel_url.raw_path,
     )
     headers = {name: error.headers[name] for name in _KEPT_HEADERS if name in error.headers}
     return problem_response(problem, headers)
 
 
 def render_api_error(request: web.Request, error: ApiError) -> web.Response:
-    return problem_response(error.problem(instance=request.path), error.headers)
+    return problem_response(error.problem(instance=request.rel_url.raw_path), error.headers)
 
 
 @web.middleware
