@@ -4,7 +4,8 @@ SOL013 clause 4.6.1: every request names the API version it is written for in th
 ``Version`` header, and every response names the version used. A request without it
 is a 400; a request naming a version the API does not support is answered "406 Not
 Acceptable" (the clause reuses 406 for version negotiation, as it does for media
-types). Clause 9.3 defines ``{apiRoot}/{apiName}/api_versions`` and
+types); a header that is not a version identifier at all is a malformed request
+(400). Clause 9.3 defines ``{apiRoot}/{apiName}/api_versions`` and
 ``{apiRoot}/{apiName}/{apiMajorVersion}/api_versions`` (GET only; every other method
 405, SOL013 clause 6.4) returning ``ApiVersionInformation`` (clause 9.3.3.3.2).
 
@@ -16,6 +17,7 @@ unsupported ``Version`` is ignored there for the same reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +30,7 @@ from nfvo.sol.routes import Route, app_value
 from nfvo.sol.wire import WireModel, dumps
 
 VERSION_HEADER = "Version"
+_VERSION_FORMAT = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-impl:.+)?")
 # The version a request was answered in, once negotiated (a request-scoped key).
 NEGOTIATED_VERSION = web.RequestKey("NEGOTIATED_VERSION", str)
 
@@ -95,6 +98,11 @@ class ApiInfo:
                 f"{', '.join(self.names())} (SOL013 clause 4.6.1)"
             )
         wanted = requested.strip()
+        if not _VERSION_FORMAT.fullmatch(wanted):
+            raise InvalidRequest(
+                f"{VERSION_HEADER} {wanted[:40]!r} is not a version identifier "
+                "(major.minor.patch, optionally -impl:..., SOL013 clause 4.6.1)"
+            )
         for version in self.versions:
             # "2.1.0-impl:example.com:x:1" names the same version as "2.1.0"
             # (SOL013 clause 4.6.1: the suffix only names an implementation).

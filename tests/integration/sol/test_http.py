@@ -81,6 +81,8 @@ async def test_missing_version_is_400_and_unsupported_is_406(client: Client) -> 
     assert older.status == 200 and older.headers["Version"] == "1.0.0"
     impl = await client.get("/widgets/v1/widgets", headers={"Version": "1.1.0-impl:x:y:1"})
     assert impl.status == 200
+    malformed = await client.get("/widgets/v1/widgets", headers={"Version": "latest"})
+    assert "version identifier" in (await problem(malformed, 400))["detail"]
 
 
 @pytest.mark.parametrize("path", ["/widgets/api_versions", "/widgets/v1/api_versions"])

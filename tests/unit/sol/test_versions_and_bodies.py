@@ -24,6 +24,9 @@ def test_negotiate() -> None:
         INFO.negotiate(None)
     with pytest.raises(InvalidRequest):
         INFO.negotiate("  ")
+    for malformed in ("latest", "2.1", "02.1.0", "2.1.0-beta", "2.1.0\x00"):
+        with pytest.raises(InvalidRequest):
+            INFO.negotiate(malformed)
     with pytest.raises(NotAcceptable) as caught:
         INFO.negotiate("3.0.0")
     assert "2.0.0, 2.1.0, 2.10.0" in caught.value.detail
