@@ -43,6 +43,7 @@ from nfvo.sol.routes import (
 from nfvo.sol.versions import API_INFO, ApiInfo, ApiVersion, versions_route
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+API_CLEANUP = web.AppKey("API_CLEANUP", tuple[CleanupContext, ...])
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024  # JSON bodies; package uploads will stream instead
 
@@ -52,6 +53,15 @@ def _register(app: web.Application, routes: RouteTable) -> None:
     for route in routes:
         specs[app.router.add_route(route.method, route.path, route.handler)] = route
     app[ROUTE_SPECS] = specs
+
+
+def _bound(context: CleanupContext, app: web.Application) -> CleanupContext:
+    """``context`` run in the root's chain but given its own API's app."""
+
+    def bound(_root: web.Application) -> AsyncIterator[None]:
+        return context(app)
+
+    return bound
 
 
 def make_api_app(
@@ -66,7 +76,8 @@ def make_api_app(
     """The app of one API (``/{api_name}/v{major_version}``) serving ``routes``.
 
     ``middlewares`` run only for this API (after the root's error, version and any
-    auth middleware); ``cleanup_ctx`` opens what the API needs for its lifetime.
+    auth middleware); ``cleanup_ctx`` opens what the API needs for its lifetime (each
+    receives this app; keep what it opens in a holder set before the app is frozen).
     """
     info = ApiInfo.of(api_name, major_version, versions)
     table = (*routes, versions_route())
@@ -75,7 +86,7 @@ def make_api_app(
     app[API_INFO] = info
     app[ROUTE_TABLE] = table
     _register(app, table)
-    app.cleanup_ctx.extend(cleanup_ctx)
+    app[API_CLEANUP] = tuple(cleanup_ctx)
     return app
 
 
@@ -119,6 +130,11 @@ def make_root_app(
     root[OPENAPI_TITLE] = title
     root.router.add_route("GET", OPENAPI_PATH, openapi_handler)
     root.on_response_prepare.append(stamp_response)
+    # One cleanup chain for everything: the root's resources open first and close
+    # last, each API's in between, in reverse on the way down (aiohttp would run a
+    # sub-app's chain after the root's on both ways).
     root.cleanup_ctx.extend(cleanup_ctx)
+    for app in ordered:
+        root.cleanup_ctx.extend(_bound(context, app) for context in app[API_CLEANUP])
     root.freeze()
     return root
