@@ -32,11 +32,20 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Content-Range")
 
 
+def _encodable(text: str | None) -> str | None:
+    # A detail may quote client input; lone surrogates (undecodable bytes) would make
+    # the JSON encoder fail inside the error path itself, so they are escaped.
+    return None if text is None else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def problem_response(
     problem: ProblemDetails, headers: Mapping[str, str] | None = None
 ) -> web.Response:
+    safe = problem.model_copy(
+        update={name: _encodable(getattr(problem, name)) for name in ("detail", "instance")}
+    )
     response = web.Response(
-        body=problem.to_json(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+        body=safe.to_json(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
