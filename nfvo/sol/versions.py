@@ -25,7 +25,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import Field
 
-from nfvo.sol.problems import InvalidRequest, NotAcceptable
+from nfvo.sol.problems import InvalidRequest, NotAcceptable, NotFound
 from nfvo.sol.routes import Route, app_value
 from nfvo.sol.wire import WireModel, dumps
 
@@ -154,7 +154,8 @@ async def api_versions(request: web.Request) -> web.Response:
     the major version's own list.
     """
     info = app_value(request, API_INFO)
-    assert info is not None, "api_versions is mounted only on apps carrying API_INFO"
+    if info is None:  # mounted by hand outside make_root_app: nothing to describe
+        raise NotFound(f"{request.path} belongs to no API")
     body = version_information(info, str(request.url.origin()))
     return web.Response(body=dumps(body), content_type="application/json")
 

@@ -15,13 +15,13 @@ from aiohttp import web
 from pydantic import Field
 
 from nfvo.sol.bodies import json_response, read_json, read_model, validate
-from nfvo.sol.filters import filter_from_query, plan_filter
 from nfvo.sol.http import make_api_app, make_root_app
+from nfvo.sol.listing import ListQuery, list_response
 from nfvo.sol.negotiation import check_if_match, etag_of, merge_patch, parse_range
-from nfvo.sol.paging import Paging, paginate
+from nfvo.sol.paging import Paging
 from nfvo.sol.problems import NotFound
 from nfvo.sol.routes import Route, app_value
-from nfvo.sol.selectors import SelectorPolicy, selection_from_query
+from nfvo.sol.selectors import SelectorPolicy
 from nfvo.sol.wire import Link, WireModel
 
 VERSION = {"Version": "1.1.0"}
@@ -67,14 +67,12 @@ def _widget(request: web.Request) -> dict[str, Any]:
 
 
 async def list_widgets(request: web.Request) -> web.Response:
-    flt = filter_from_query(request.query)
-    selection = selection_from_query(request.query, POLICY)
-    plan = plan_filter(flt, INDEXED)
+    query = ListQuery.from_request(request, POLICY)
+    plan = query.plan(INDEXED)
     documents = sorted(_store(request).values(), key=lambda document: document["id"])
     for attribute, values in plan.index.items():  # what a Redis index set would answer
         documents = [d for d in documents if str(d.get(attribute)) in values]
-    page, headers = paginate(request, plan.residual.select(documents), key=lambda d: d["id"])
-    return json_response([selection.apply(document) for document in page], headers=headers)
+    return list_response(request, query, documents, residual=plan.residual)
 
 
 async def create_widget(request: web.Request) -> web.Response:
