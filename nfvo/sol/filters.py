@@ -310,6 +310,10 @@ def plan_filter(flt: Filter, indexed: Collection[str]) -> FilterPlan:
     attribute carries several expressions they also stay in the residual, because
     on an array attribute they must hold for one and the same element (clause
     5.2.2), which a set intersection cannot tell.
+
+    The index values are the filter's own text, so an index must hold each record's
+    values spelled by :func:`index_value`; index string-valued attributes (ids,
+    states, names, owners): numbers have several spellings (``5``, ``5.0``).
     """
     counts: dict[str, int] = {}
     for expression in flt.expressions:
@@ -329,3 +333,10 @@ def plan_filter(flt: Filter, indexed: Collection[str]) -> FilterPlan:
         if not servable or counts[attribute] > 1:
             residual.append(expression)
     return FilterPlan(index, Filter(tuple(residual)))
+
+
+def index_value(value: Any) -> str:
+    """How a JSON scalar is written in a secondary index, to meet the filter's text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

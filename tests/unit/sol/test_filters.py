@@ -13,6 +13,7 @@ from nfvo.sol.filters import (
     Filter,
     FilterError,
     Operator,
+    index_value,
     parse_filter,
     plan_filter,
 )
@@ -249,3 +250,44 @@ def test_quoting_round_trips_any_value(values: list[str]) -> None:
     quoted = ",".join("'" + value.replace("'", "''") + "'" for value in values)
     flt = parse_filter(f"(in,name,{quoted})")
     assert flt.expressions[0].values == tuple(values)
+
+
+_WORD = st.sampled_from(["a", "b", "c"])
+_DOCUMENTS = st.lists(
+    st.fixed_dictionaries(
+        {"id": st.uuids().map(str), "state": _WORD, "tags": st.lists(_WORD, max_size=3)},
+        optional={"owner": _WORD, "note": st.text(alphabet="abc,)'", max_size=4)},
+    ),
+    max_size=12,
+)
+_EXPRESSIONS = st.lists(
+    st.tuples(
+        st.sampled_from(list(Operator)),
+        st.sampled_from(["state", "tags", "owner", "note"]),
+        st.lists(st.sampled_from(["a", "b", "c", "a,b", "x'y"]), min_size=1, max_size=3),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _render(operator: Operator, attribute: str, values: list[str]) -> str:
+    chosen = values[:1] if operator.single_valued else values
+    quoted = ",".join("'" + value.replace("'", "''") + "'" for value in chosen)
+    return f"({operator.value},{attribute},{quoted})"
+
+
+@given(_DOCUMENTS, _EXPRESSIONS)
+def test_index_plus_residual_equals_the_whole_filter(
+    documents: list[dict[str, Any]], expressions: list[tuple[Operator, str, list[str]]]
+) -> None:
+    flt = parse_filter(";".join(_render(*expression) for expression in expressions))
+    plan = plan_filter(flt, {"state", "tags", "owner"})
+
+    def indexed(document: dict[str, Any], attribute: str, values: frozenset[str]) -> bool:
+        held = document.get(attribute)
+        held_values = held if isinstance(held, list) else [] if held is None else [held]
+        return any(index_value(value) in values for value in held_values)
+
+    candidates = [d for d in documents if all(indexed(d, a, v) for a, v in plan.index.items())]
+    assert plan.residual.select(candidates) == flt.select(documents)
