@@ -28,6 +28,7 @@ satisfies only negated operators.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -220,6 +221,7 @@ def filter_from_query(query: Any, parameter: str = "filter") -> Filter:
 # --- evaluation -------------------------------------------------------------------
 
 _ABSENT = object()
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 def _coerce(raw: str, like: Any) -> Any:
@@ -227,9 +229,12 @@ def _coerce(raw: str, like: Any) -> Any:
     if isinstance(like, bool):
         return {"true": True, "false": False}.get(raw, _ABSENT)
     if isinstance(like, int | float):
+        # JSON's number syntax only: Python would also take "1_000", "nan", "inf".
+        if not _JSON_NUMBER.fullmatch(raw):
+            return _ABSENT
         try:
-            return float(raw) if not raw.lstrip("+-").isdigit() else int(raw)
-        except ValueError:
+            return int(raw) if raw.lstrip("-").isdigit() else float(raw)
+        except ValueError:  # more digits than int() converts
             return _ABSENT
     if isinstance(like, str):
         return raw

@@ -80,6 +80,10 @@ def test_parse_builds_the_ast() -> None:
         ("(gt,created,2026-01-01T00:00:00Z)", True),
         ("(lt,created,2026-01-01T00:00:00Z)", False),
         ("(eq,size,ten)", False),  # not a number: matches nothing, never an error
+        ("(eq,size,1_0)", False),  # JSON number syntax only
+        ("(eq,size,1e1)", True),
+        ("(lt,size,nan)", False),
+        ("(gt,size," + "9" * 5000 + ")", False),
         ("(gt,enabled,false)", False),  # booleans have no order
     ],
 )
