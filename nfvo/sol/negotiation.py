@@ -1,6 +1,6 @@
 """Content negotiation and conditional requests.
 
-- ``Accept`` (SOL013 clause 4.4 and 6.4): a request none of whose media ranges
+- ``Accept`` (SOL013 clause 4.2 headers, 6.4 errors): a request none of whose media ranges
   matches what the route produces is a 406; no ``Accept`` at all means anything.
 - ``Content-Type``: a body of a type the route does not consume is a 415 naming the
   types it does; PATCH bodies are JSON Merge Patch (RFC 7396), merged by
