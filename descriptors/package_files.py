@@ -167,6 +167,8 @@ def _read_flat(layout: _Layout) -> None:
 def _read_manifest(layout: _Layout) -> Manifest | None:
     """Parse the manifest and verify every artifact it lists."""
     if layout.manifest_path is None:
+        if layout.entry is None:
+            return None  # the layout itself is broken; that is the problem to report
         message = "package has no manifest, so nothing vouches for its files"
         layout.problems.append(
             Problem(code="no-manifest", message=message, severity=layout.lenient())
