@@ -38,6 +38,7 @@ _ORIGINAL_IMPORT = toscaparser.imports.ImportsLoader._load_import_template
 _ORIGINAL_LOADERS = (toscaparser.imports.YAML_LOADER, toscaparser.tosca_template.YAML_LOADER)
 _QUIET_LOGGERS = ("tosca", "toscaparser")
 _QUOTED = re.compile(r'"([^"]+)"')
+_VALUE_OF_PROPERTY = re.compile(r'value "(?P<value>[^"]*)" of property "(?P<prop>[^"]+)"')
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: tosca-parser >= 2.13 wants every requirement fulfilled in the template itself, but
 #: SOL001 leaves the top-level VNF node's requirements to the flavour's substitution
@@ -180,7 +181,8 @@ def _left_to_substitution(path: Path, node_name: str, requirement: str) -> bool:
 
 
 def locate(message: str, path: Path, session: ImportSession) -> Location | None:
-    """The template a message is about: a quoted node or policy name found in a file."""
+    """Where a message points: a quoted template name, else the property and value it
+    quotes (``The value "0" of property "num_virtual_cpu"``), searched in the files."""
     names = _QUOTED.findall(message)
     files = [path, *(p for p in session.loaded.values() if p != path)]
     for name in names:
@@ -188,14 +190,42 @@ def locate(message: str, path: Path, session: ImportSession) -> Location | None:
             line_path = _find(file, name, names)
             if line_path is not None:
                 return Location(session.relative(file), line_path[0], line_path[1])
+    value = _VALUE_OF_PROPERTY.search(message)
+    if value is not None:
+        for file in files:
+            found = _find_key_value(_compose(file), value["prop"], value["value"], "")
+            if found is not None:
+                return Location(session.relative(file), found[0], found[1])
+    return None
+
+
+def _compose(file: Path) -> Any:
+    try:
+        return yaml.compose(file.read_bytes(), Loader=_YAML_LOADER)
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _find_key_value(node: Any, key: str, value: str, prefix: str) -> tuple[str, int] | None:
+    """The first ``key: value`` pair under ``node``, as a dotted path and a line."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, item in node.value:
+            here = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            if key_node.value == key and isinstance(item, yaml.ScalarNode) and item.value == value:
+                return here, key_node.start_mark.line + 1
+            found = _find_key_value(item, key, value, here)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _find_key_value(item, key, value, f"{prefix}[{index}]")
+            if found is not None:
+                return found
     return None
 
 
 def _find(file: Path, name: str, names: list[str]) -> tuple[str, int] | None:
-    try:
-        root = yaml.compose(file.read_bytes(), Loader=_YAML_LOADER)
-    except (OSError, yaml.YAMLError):
-        return None
+    root = _compose(file)
     topology = _child(root, "topology_template")
     for section in ("node_templates", "policies", "groups", "inputs"):
         entry = _named(_child(topology, section), name)
