@@ -6,6 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from descriptors.manifest import (
     DigestAlgorithm,
@@ -148,7 +150,6 @@ def package(tmp_path: Path) -> Path:
 def test_matching_digest_passes(package: Path, algorithm: str) -> None:
     name = parse_algorithm(algorithm)
     assert name is not None
-    digest = hashlib.new(name.value.replace("-", "")).hexdigest()
     digest = hashlib.new(name.value.replace("-", ""), b"artifact\n").hexdigest().upper()
     assert (
         verify_claim(package, claim("Files/a.txt", algorithm, digest), verify=True, strict=True)
@@ -193,3 +194,16 @@ def test_external_artifacts_are_recorded_not_fetched(package: Path) -> None:
     )
     assert missing[-1].path == "Files/gone.img"
     assert missing[-1].file == "pkg.mf"
+
+
+MANIFESTISH = st.text(
+    alphabet="metadSourcAlgihHsn_:- \n\t0123456789abcdef-BEGINCMS/.", max_size=300
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(MANIFESTISH)
+def test_any_manifest_text_parses_to_a_model_and_problems(text: str) -> None:
+    manifest, problems = parse_manifest(text, "x.mf")
+    check_metadata(manifest, strict=True)
+    assert all(p.file == "x.mf" and p.line for p in problems)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from descriptors.problems import Severity
 from descriptors.tosca_meta import check_tosca_meta, parse_tosca_meta
 
@@ -75,3 +78,11 @@ def test_missing_keys_are_errors_and_created_by_is_lenient() -> None:
     assert any(
         p.message == "'Created-By' is missing" and p.severity is Severity.ERROR for p in strict
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="NameHshEntry-Definitions: \n\t/.ab", max_size=300))
+def test_any_meta_text_parses_to_a_model_and_problems(text: str) -> None:
+    meta, problems = parse_tosca_meta(text)
+    check_tosca_meta(meta, strict=True)
+    assert all(p.line for p in problems)

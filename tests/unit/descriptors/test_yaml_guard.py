@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from descriptors.archive import DEFAULT_LIMITS, Limits
 from descriptors.yaml_guard import check_yaml, check_yaml_file, decode_text
@@ -90,3 +92,21 @@ def test_text_size_is_bounded(tmp_path: Path) -> None:
     path.write_text("a: 1\n" * 100)
     _, problems = check_yaml_file(path, "big.yaml", Limits(max_text_bytes=50))
     assert [p.code for p in problems] == ["file-too-large"]
+
+
+YAMLISH = st.text(alphabet="ab1 :-[]{}&*!?|>'\"#,.%@`\n\t<=~\\", max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(YAMLISH)
+def test_any_text_gives_documents_or_problems_never_an_exception(text: str) -> None:
+    documents, problems = check_yaml(text, "t.yaml", DEFAULT_LIMITS)
+    assert not (documents and problems)
+    assert all(p.file == "t.yaml" for p in problems)
+
+
+@pytest.mark.deep
+@settings(max_examples=20_000, deadline=None)
+@given(st.one_of(YAMLISH, st.text(max_size=300)))
+def test_any_text_never_raises_deep(text: str) -> None:
+    check_yaml(text, "t.yaml", DEFAULT_LIMITS)
