@@ -191,9 +191,11 @@ def locate(message: str, path: Path, session: ImportSession) -> Location | None:
             if line_path is not None:
                 return Location(session.relative(file), line_path[0], line_path[1])
     value = _VALUE_OF_PROPERTY.search(message)
-    if value is not None:
+    pairs = [(value["prop"], value["value"])] if value else []
+    pairs += [(None, name) for name in names]  # "many" is not an integer: find the value
+    for key, text in pairs:
         for file in files:
-            found = _find_key_value(_compose(file), value["prop"], value["value"], "")
+            found = _find_key_value(_compose(file), key, text, "")
             if found is not None:
                 return Location(session.relative(file), found[0], found[1])
     return None
@@ -206,12 +208,13 @@ def _compose(file: Path) -> Any:
         return None
 
 
-def _find_key_value(node: Any, key: str, value: str, prefix: str) -> tuple[str, int] | None:
-    """The first ``key: value`` pair under ``node``, as a dotted path and a line."""
+def _find_key_value(node: Any, key: str | None, value: str, prefix: str) -> tuple[str, int] | None:
+    """The first ``key: value`` pair (any key when None) under ``node``: path and line."""
     if isinstance(node, yaml.MappingNode):
         for key_node, item in node.value:
             here = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            if key_node.value == key and isinstance(item, yaml.ScalarNode) and item.value == value:
+            matches = key is None or key_node.value == key
+            if matches and isinstance(item, yaml.ScalarNode) and item.value == value:
                 return here, key_node.start_mark.line + 1
             found = _find_key_value(item, key, value, here)
             if found is not None:
