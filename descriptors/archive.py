@@ -24,6 +24,7 @@ from descriptors.problems import Problem
 
 MIB = 1024 * 1024
 CHUNK = 64 * 1024
+EOCD_SEARCH = 65_535 + 22 + 56 + 20  # comment, EOCD, ZIP64 record and locator
 SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -219,12 +220,32 @@ def _corrupt(path: Path, error: BaseException) -> ArchiveRefusedError:
     return _refuse("truncated", f"archive is truncated or damaged ({text})")
 
 
+def declared_entries(path: Path) -> int | None:
+    """The entry count the end-of-central-directory record claims, read before zipfile
+    builds an object per entry (a forged count would otherwise cost memory first)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - EOCD_SEARCH))
+        tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    count = int.from_bytes(tail[at + 10 : at + 12], "little")
+    zip64 = tail.rfind(b"PK\x06\x06", 0, at)
+    if count == 0xFFFF and zip64 >= 0 and len(tail) >= zip64 + 40:
+        count = int.from_bytes(tail[zip64 + 32 : zip64 + 40], "little")
+    return count
+
+
 def extract_zip(path: Path, dest: Path, limits: Limits) -> None:
     """Unpack ``path`` into ``dest`` (which must be new and empty) or raise ArchiveRefusedError.
 
     On refusal ``dest`` may hold some files; the caller deletes the whole directory.
     """
     size = path.stat().st_size
+    count = declared_entries(path)
+    if count is not None and count > limits.max_entries:
+        raise _refuse("too-many-entries", f"{count} entries (limit {limits.max_entries})")
     try:
         with zipfile.ZipFile(path) as archive:
             _unpack(archive, dest, size, limits)

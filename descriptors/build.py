@@ -22,11 +22,11 @@ from pathlib import Path
 
 from descriptors import tosca_meta as meta_keys
 from descriptors.manifest import Manifest, parse_algorithm, parse_manifest
+from descriptors.package_files import SIGNATURE_SUFFIXES
 from descriptors.problems import DescriptorError, Problem
 from descriptors.tosca_meta import parse_tosca_meta
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-SIGNATURE_SUFFIXES = (".cms", ".sig")
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", ".git"})
 META_FILE = meta_keys.FILE
 

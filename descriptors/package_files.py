@@ -45,6 +45,7 @@ from descriptors.yaml_guard import check_yaml_file, read_text
 __all__ = ["DEFAULT_LIMITS", "Limits", "Manifest", "PackageFiles", "PackageKind", "open_package"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
+SIGNATURE_SUFFIXES = (".cms", ".sig")
 META_PATH = ("TOSCA-Metadata", "TOSCA.meta")
 
 
@@ -145,6 +146,9 @@ def _read_flat(layout: _Layout) -> None:
     )
     if not candidates:
         message = "no TOSCA-Metadata/TOSCA.meta and no YAML file at the package root"
+        folders = [p.name for p in root.iterdir()]
+        if len(folders) == 1 and (root / folders[0]).is_dir():
+            message += f"; the files are inside {folders[0]}/: zip its contents, not the folder"
         layout.problems.append(Problem(code="no-entry-definitions", message=message))
         return
     if len(candidates) > 1:
@@ -309,8 +313,35 @@ def _inspect(
     documents = _check_all_yaml(layout)
     kind = _check_entry(layout, documents)
     if manifest is not None and manifest.kind is not None:
+        if layout.entry_path is not None and manifest.kind is not kind:
+            message = (
+                f"manifest metadata says {manifest.kind.value}, the template looks {kind.value}"
+            )
+            layout.problems.append(
+                Problem(code="kind-mismatch", message=message, severity=layout.lenient())
+            )
         kind = manifest.kind
+    if manifest is not None and strict:
+        layout.problems.extend(_unlisted(root, manifest))
     return layout, manifest, kind
+
+
+def _unlisted(root: Path, manifest: Manifest) -> list[Problem]:
+    """In strict mode every file must be in the manifest (SOL004 clause 4.3.3), except
+    the files that describe the package itself: TOSCA.meta, the manifest, the
+    certificate and signatures."""
+    listed = {source.path.strip().lstrip("./") for source in manifest.sources}
+    exempt = {"/".join(META_PATH), manifest.file, manifest.certificate or ""}
+    problems = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            relative = (Path(dirpath) / name).relative_to(root).as_posix()
+            if relative in listed or relative in exempt or name.endswith(SIGNATURE_SUFFIXES):
+                continue
+            message = f"{relative!r} is in the package but not in the manifest"
+            problems.append(Problem(code="unlisted-file", message=message, file=manifest.file))
+    return problems
 
 
 def _unpack(source: Path, workdir: Path, limits: Limits) -> Path:

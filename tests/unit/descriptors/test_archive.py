@@ -220,3 +220,13 @@ def test_resolve_in_package_stays_inside(tmp_path: Path) -> None:
     through_link = resolve_in_package(tmp_path, "up/x")
     assert isinstance(through_link, Problem)
     assert through_link.code == "symlink"
+
+
+def test_forged_entry_count_is_refused_before_parsing(tmp_path: Path) -> None:
+    source = make_zip(tmp_path / "count.zip", {"a": b"", "b": b""})
+    data = bytearray(source.read_bytes())
+    at = data.rfind(b"PK\x05\x06")
+    data[at + 8 : at + 12] = (60_000).to_bytes(2, "little") * 2
+    source.write_bytes(bytes(data))
+    problem = refusal(source, tmp_path / "out", Limits(max_entries=1_000))
+    assert (problem.code, problem.message) == ("too-many-entries", "60000 entries (limit 1000)")

@@ -261,7 +261,7 @@ def _property(
 def test_mutations_only_raise_descriptor_error(
     label: str, body: Callable[..., None], strategies: dict[str, st.SearchStrategy[object]]
 ) -> None:
-    _property(40, body, strategies)()
+    _property(100, body, strategies)()
 
 
 @pytest.mark.deep

@@ -246,3 +246,44 @@ def test_links_in_a_directory_package_are_refused(tmp_path: Path) -> None:
 
 def test_missing_source(tmp_path: Path) -> None:
     assert [p.code for p in refused(tmp_path / "nothing.csar", tmp_path)] == ["not-found"]
+
+
+def test_a_zipped_folder_gets_a_hint(tmp_path: Path) -> None:
+    source = tmp_path / "wrapped.csar"
+    with zipfile.ZipFile(source, "w") as archive:
+        for path in sorted((DATA / "mini_vnf").rglob("*")):
+            if path.is_file():
+                archive.write(path, "mini_vnf/" + path.relative_to(DATA / "mini_vnf").as_posix())
+    (problem,) = refused(source, tmp_path / "work")
+    assert problem.code == "no-entry-definitions"
+    assert "inside mini_vnf/" in problem.message
+
+
+def test_manifest_kind_must_match_the_template(tmp_path: Path) -> None:
+    tree = copy("mini_nsd", tmp_path)
+    (tree / "mini_ns.yaml").write_text("tosca_definitions_version: tosca_simple_yaml_1_3\n")
+    (tree / "mini_ns.mf").write_text(
+        (DATA / "mini_vnf" / "mini.mf").read_text().split("\n\n")[0] + "\n"
+    )
+    opened = open_package(tree, tmp_path / "work")
+    assert opened.kind is PackageKind.VNF
+    tree2 = copy("mini_vnf", tmp_path / "second")
+    manifest = tree2 / "mini.mf"
+    nsd_metadata = (DATA / "mini_nsd" / "mini_ns.mf").read_text().split("\n\n")[0]
+    vnf_metadata = manifest.read_text().split("\n\n")[0]
+    manifest.write_text(manifest.read_text().replace(vnf_metadata, nsd_metadata))
+    opened = open_package(tree2, tmp_path / "work")
+    assert opened.kind is PackageKind.NSD
+    assert [p.code for p in opened.problems] == ["kind-mismatch"]
+    assert "kind-mismatch" in {p.code for p in refused(tree2, tmp_path / "work", strict=True)}
+
+
+def test_strict_mode_wants_every_file_listed(tmp_path: Path) -> None:
+    tree = copy("mini_vnf", tmp_path)
+    (tree / "Scripts" / "extra.sh").write_text("echo extra\n")
+    (tree / "Scripts" / "hello.sh.sig.cms").write_text("signature\n")
+    assert open_package(tree, tmp_path / "work").problems == ()
+    problems = refused(tree, tmp_path / "work", strict=True)
+    assert [(p.code, p.message) for p in problems] == [
+        ("unlisted-file", "'Scripts/extra.sh' is in the package but not in the manifest")
+    ]
