@@ -193,11 +193,14 @@ def _flavour(template: Any, vnf: dict[str, Any]) -> Flavour:
 
 
 def _image(data: dict[str, Any] | None, node: Any) -> SoftwareImage | None:
-    if not data:
-        return None
+    """The VDU's image: SOL001 2.x/3.x ``sw_image_data``, or 4.x's artifact properties."""
     artifacts = (node.entity_tpl or {}).get("artifacts") or {}
     artifact = artifacts.get("sw_image")
     file = artifact.get("file") if isinstance(artifact, dict) else artifact
+    if not data and isinstance(artifact, dict):
+        data = plain(artifact.get("properties"))
+    if not data:
+        return None
     checksum = data.get("checksum") or {}
     return SoftwareImage(
         name=str(data.get("name")),
@@ -251,7 +254,7 @@ def _vdu(node: Any) -> Vdu:
         description=str(props.get("description") or ""),
         min_instances=int(profile.get("min_number_of_instances", 1)),
         max_instances=int(profile.get("max_number_of_instances", 1)),
-        vcpus=int(cpu.get("num_virtual_cpu", 1)),
+        vcpus=int(cpu.get("num_virtual_cpu", 0)),
         memory_mb=size_in(memory.get("virtual_mem_size"), "MiB"),
         local_storage_gb=[
             size_in(s.get("size_of_storage"), "GiB")

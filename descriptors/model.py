@@ -72,7 +72,7 @@ class Vdu(_Record):
     description: str = ""
     min_instances: int
     max_instances: int
-    vcpus: int
+    vcpus: int = Field(description="0 when the VDU declares no virtual_compute.")
     memory_mb: int
     local_storage_gb: list[int] = Field(default_factory=list)
     cpu_requirements: dict[str, str] = Field(default_factory=dict)

@@ -89,6 +89,16 @@ def epa_keys(vdu: Vdu) -> dict[str, str]:
 
 def normalise_vdu(vdu: Vdu, flavour: Flavour) -> tuple[VduRequirement | None, list[Problem]]:
     problems: list[Problem] = []
+    if vdu.vcpus < 1 or vdu.memory_mb < 1:
+        problems.append(
+            Problem(
+                message=f"VDU {vdu.vdu_id} declares no virtual CPU or memory "
+                "(capabilities.virtual_compute), so it cannot run as a VM; container VDUs "
+                "described only by Kubernetes manifests are not deployed by this orchestrator",
+                code="no-compute",
+            )
+        )
+        return None, problems
     keys = epa_keys(vdu)
     interfaces = [
         _interface(cp, flavour, problems) for cp in flavour.cps if cp.vdu_id == vdu.vdu_id
