@@ -11,6 +11,7 @@ to a package that arrives already unpacked.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import struct
@@ -300,3 +301,33 @@ def resolve_in_package(root: Path, relative: str) -> Path | Problem:
         if current.is_symlink():
             return Problem(code="symlink", message="path passes through a symbolic link")
     return current
+
+
+def directory_checksum(root: Path) -> str:
+    """SHA-256 over the sorted relative paths and file digests: a directory's identity.
+
+    Links are listed as such, never followed, so a link's target cannot change it.
+    """
+    entries: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        for name in dirnames + filenames:
+            path = base / name
+            mode = path.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            digest = file_sha256(path) if stat.S_ISREG(mode) else "not-a-file"
+            entries.append((path.relative_to(root).as_posix(), digest))
+    listing = hashlib.sha256()
+    for relative, digest in sorted(entries):
+        listing.update(f"{relative}\0{digest}\n".encode())
+    return listing.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Streamed, so a multi-gigabyte image never sits in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()

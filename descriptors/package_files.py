@@ -12,7 +12,6 @@ tosca-parser: paths inside one directory, text that is UTF-8 plain-data YAML.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -26,7 +25,9 @@ from descriptors.archive import (
     DEFAULT_LIMITS,
     ArchiveRefusedError,
     Limits,
+    directory_checksum,
     extract_zip,
+    file_sha256,
     resolve_in_package,
     scan_directory,
 )
@@ -271,28 +272,6 @@ def _check_entry(layout: _Layout, documents: dict[str, list[Any]]) -> PackageKin
     return kind_of_template(docs[0] if docs else None)
 
 
-def directory_checksum(root: Path) -> str:
-    """SHA-256 over the sorted relative paths and file digests: a directory's identity."""
-    listing = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            path = base / name
-            relative = path.relative_to(root).as_posix()
-            digest = _file_sha256(path) if _is_regular(path) else "not-a-file"
-            listing.update(f"{relative}\0{digest}\n".encode())
-    return listing.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _inspect(
     root: Path, *, strict: bool, verify: bool, limits: Limits
 ) -> tuple[_Layout, Manifest | None, PackageKind]:
@@ -374,7 +353,7 @@ def open_package(
         root, checksum, unpacked = source, directory_checksum(source), False
         early = scan_directory(source, limits)
     elif source.is_file():
-        checksum, unpacked, early = _file_sha256(source), True, []
+        checksum, unpacked, early = file_sha256(source), True, []
         root = _unpack(source, workdir, limits)
     else:
         raise DescriptorError([Problem(code="not-found", message=f"no package at {source}")])
