@@ -11,6 +11,7 @@ to a package that arrives already unpacked.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -25,6 +26,7 @@ from descriptors.problems import Problem
 
 MIB = 1024 * 1024
 CHUNK = 64 * 1024
+LOCAL_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EMFILE})
 EOCD_SEARCH = 65_535 + 22 + 56 + 20  # comment, EOCD, ZIP64 record and locator
 SUPPORTED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 ZIP_ERRORS = (
@@ -133,10 +135,15 @@ def check_member(info: zipfile.ZipInfo, archive_bytes: int, limits: Limits) -> P
 
 
 class _Budget:
-    """Bytes inflated so far, checked after every chunk whatever the headers claimed."""
+    """Bytes inflated so far, checked after every chunk whatever the headers claimed.
 
-    def __init__(self, limits: Limits) -> None:
+    The whole package has a ratio bound too: thousands of entries each just under the
+    per-file floor (or sharing one compressed kernel) must not add up to gigabytes.
+    """
+
+    def __init__(self, limits: Limits, archive_bytes: int) -> None:
         self.limits = limits
+        self.archive_bytes = max(1, archive_bytes)
         self.total = 0
 
     def charge(self, name: str, written: int, compressed: int, chunk: int) -> None:
@@ -146,8 +153,14 @@ class _Budget:
             raise _refuse("file-too-large", f"entry inflates past {limits.max_file_bytes}", name)
         if self.total > limits.max_total_bytes:
             raise _refuse("zip-bomb", f"package inflates past {limits.max_total_bytes}", name)
+        if _too_compressed(self.total, self.archive_bytes, limits):
+            raise _refuse("zip-bomb", f"package inflates more than {limits.max_ratio:.0f}x")
         if written > limits.ratio_floor_bytes and written / compressed > limits.max_ratio:
             raise _refuse("zip-bomb", f"entry inflates more than {limits.max_ratio:.0f}x", name)
+
+
+def _too_compressed(inflated: int, compressed: int, limits: Limits) -> bool:
+    return inflated > limits.ratio_floor_bytes and inflated / max(1, compressed) > limits.max_ratio
 
 
 def _open_exclusive(path: Path) -> int:
@@ -177,8 +190,11 @@ def _members(
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_total_bytes:
         raise _refuse("zip-bomb", f"entries declare {declared} bytes in all")
-    seen: set[str] = set()
     checked = [(info, check_member(info, size, limits)) for info in infos]
+    if _too_compressed(declared, size, limits):
+        ratio = declared / max(1, size)
+        raise _refuse("zip-bomb", f"package inflates {ratio:.0f}x (limit {limits.max_ratio:.0f}x)")
+    seen: set[str] = set()
     for info, relative in checked:
         key = relative.as_posix().casefold()
         if key in seen and not info.is_dir():
@@ -195,7 +211,7 @@ def _make_directory(target: Path, name: str) -> None:
 
 
 def _unpack(archive: zipfile.ZipFile, dest: Path, size: int, limits: Limits) -> None:
-    budget = _Budget(limits)
+    budget = _Budget(limits, size)
     for info, relative in list(_members(archive, size, limits)):
         target = dest.joinpath(*relative.parts)
         if info.is_dir():
@@ -242,6 +258,7 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> None:
     """Unpack ``path`` into ``dest`` (which must be new and empty) or raise ArchiveRefusedError.
 
     On refusal ``dest`` may hold some files; the caller deletes the whole directory.
+    A full or read-only disk is not the package's fault and stays an ``OSError``.
     """
     size = path.stat().st_size
     count = declared_entries(path)
@@ -252,6 +269,10 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> None:
             _unpack(archive, dest, size, limits)
     except ArchiveRefusedError:
         raise
+    except OSError as error:
+        if error.errno in LOCAL_FAILURES:
+            raise  # our disk, not the package: the caller's infrastructure error
+        raise _corrupt(path, error) from error
     except ZIP_ERRORS as error:
         raise _corrupt(path, error) from error
 

@@ -230,3 +230,13 @@ def test_forged_entry_count_is_refused_before_parsing(tmp_path: Path) -> None:
     source.write_bytes(bytes(data))
     problem = refusal(source, tmp_path / "out", Limits(max_entries=1_000))
     assert (problem.code, problem.message) == ("too-many-entries", "60000 entries (limit 1000)")
+
+
+def test_many_small_bombs_are_refused_as_a_whole(tmp_path: Path) -> None:
+    """Each entry stays under the per-file ratio floor; together they inflate 400x."""
+    entries = {f"Files/part{i:03}.bin": bytes(100 * 1024) for i in range(200)}
+    source = make_zip(tmp_path / "spread.zip", entries)
+    problem = refusal(source, tmp_path / "out")
+    assert problem.code == "zip-bomb"
+    assert problem.message.startswith("package inflates")
+    assert list((tmp_path / "out").iterdir()) == []
