@@ -287,3 +287,31 @@ def test_strict_mode_wants_every_file_listed(tmp_path: Path) -> None:
     assert [(p.code, p.message) for p in problems] == [
         ("unlisted-file", "'Scripts/extra.sh' is in the package but not in the manifest")
     ]
+
+
+def test_etsi_entries_are_resolved_and_the_certificate_kept(tmp_path: Path) -> None:
+    tree = copy("mini_vnf", tmp_path)
+    (tree / "Licenses").mkdir()
+    (tree / "Licenses" / "LICENSE.txt").write_text("terms\n")
+    (tree / "mini.cert").write_text("-----BEGIN CERTIFICATE-----\n")
+    meta = tree / "TOSCA-Metadata" / "TOSCA.meta"
+    meta.write_text(
+        meta.read_text()
+        + "ETSI-Entry-Licenses: Licenses\nETSI-Entry-Certificate: mini.cert\n"
+        + "ETSI-Entry-Change-Log: ChangeLog.txt\n"
+    )
+    problems = errors(refused(tree, tmp_path / "work"))
+    assert [(p.code, p.path) for p in problems] == [("missing-file", "ChangeLog.txt")]
+    (tree / "ChangeLog.txt").write_text("1.0: first\n")
+    opened = open_package(tree, tmp_path / "work")
+    assert opened.certificate == tree / "mini.cert"
+    assert opened.manifest is not None
+    assert opened.manifest.certificate == "mini.cert"
+
+
+def test_flat_layout_keeps_the_certificate_beside_the_manifest(tmp_path: Path) -> None:
+    tree = copy("mini_nsd", tmp_path)
+    (tree / "mini_ns.cert").write_text("-----BEGIN CERTIFICATE-----\n")
+    opened = open_package(tree, tmp_path / "work")
+    assert opened.certificate == tree / "mini_ns.cert"
+    assert opened.tosca_meta is None
