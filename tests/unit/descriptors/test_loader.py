@@ -33,7 +33,7 @@ def test_every_tosca_problem_is_reported_together(tmp_path: Path) -> None:
     source = copy(tmp_path, "amf")
     vnfd = source / "Definitions" / "amf_vnfd.yaml"
     text = vnfd.read_text().replace("scope: zone", "scope: galaxy")
-    text = text.replace("disk_format: qcow2", "disk_format: floppy")
+    text = text.replace("max_number_of_instances: 4", "max_number_of_instances: -4")
     vnfd.write_text(text.replace("num_virtual_cpu: 4", "num_virtual_cpu: 0"))
     with pytest.raises(DescriptorError) as caught:
         load_package(source, tmp_path / "work")

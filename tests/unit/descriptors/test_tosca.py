@@ -31,7 +31,7 @@ VDU = """topology_template:
       capabilities:
         virtual_compute:
           properties:
-            virtual_memory: {{virtual_mem_size: 2 GiB}}
+            virtual_memory: {{virtual_mem_size: 2 GiB, numa_enabled: false}}
             virtual_cpu: {{num_virtual_cpu: {vcpus}}}
 """
 
