@@ -237,14 +237,32 @@ def renamed(renames: list[tuple[int, str]]) -> None:
         open_and_check(box)
 
 
+def rewritten(changes: list[tuple[int, bytes]]) -> None:
+    """Entries keep their names but get arbitrary content: TOSCA.meta, manifest, YAML."""
+    with zipfile.ZipFile(io.BytesIO(valid_package())) as original:
+        entries = [(i.filename, original.read(i)) for i in original.infolist()]
+    for index, data in changes:
+        position = index % len(entries)
+        entries[position] = (entries[position][0], data)
+    with sandbox() as box:
+        write_zip(box.source, entries)
+        open_and_check(box)
+
+
 names = st.one_of(st.sampled_from(HOSTILE_NAMES), st.text(min_size=0, max_size=40))
+texts = st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode))
 flips = st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8)
-cuts = st.none() | st.integers(0, 1 << 20)
+cuts = st.none() | st.integers(0, 4096)
 CASES: list[tuple[str, Callable[..., None], dict[str, st.SearchStrategy[object]]]] = [
     ("random", random_bytes, {"data": st.binary(max_size=2048)}),
     ("zip-like", random_bytes, {"data": st.binary(max_size=512).map(b"PK\x03\x04".__add__)}),
     ("flipped", flipped, {"flips": flips, "cut": cuts}),
     ("renamed", renamed, {"renames": st.lists(st.tuples(st.integers(0, 50), names), max_size=4)}),
+    (
+        "rewritten",
+        rewritten,
+        {"changes": st.lists(st.tuples(st.integers(0, 50), texts), max_size=3)},
+    ),
 ]
 
 
