@@ -196,6 +196,12 @@ def _read_manifest(layout: _Layout) -> Manifest | None:
         layout.problems.extend(
             verify_claim(layout.root, claim, verify=layout.verify, strict=layout.strict)
         )
+    for paths in manifest.non_mano_artifact_sets.values():
+        for artifact in paths:
+            claim = DigestClaim(artifact, None, None, manifest.file, None, hash_required=False)
+            layout.problems.extend(
+                verify_claim(layout.root, claim, verify=layout.verify, strict=layout.strict)
+            )
     return manifest
 
 
@@ -309,7 +315,7 @@ def _unlisted(root: Path, manifest: Manifest) -> list[Problem]:
     """In strict mode every file must be in the manifest (SOL004 clause 4.3.3), except
     the files that describe the package itself: TOSCA.meta, the manifest, the
     certificate and signatures."""
-    listed = {source.path.strip().lstrip("./") for source in manifest.sources}
+    listed = {source.path.strip().removeprefix("./") for source in manifest.sources}
     exempt = {"/".join(META_PATH), manifest.file, manifest.certificate or ""}
     problems = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):

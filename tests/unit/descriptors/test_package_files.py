@@ -315,3 +315,18 @@ def test_flat_layout_keeps_the_certificate_beside_the_manifest(tmp_path: Path) -
     opened = open_package(tree, tmp_path / "work")
     assert opened.certificate == tree / "mini_ns.cert"
     assert opened.tosca_meta is None
+
+
+def test_non_mano_artifacts_must_be_present(tmp_path: Path) -> None:
+    tree = copy("mini_vnf", tmp_path)
+    with (tree / "mini.mf").open("a") as manifest:
+        manifest.write(
+            "\nnon_mano_artifact_sets:\n  prometheus_rule:\n    Source: Files/rules.yaml\n"
+        )
+    problems = errors(refused(tree, tmp_path / "work"))
+    assert [(p.code, p.path) for p in problems] == [("missing-artifact", "Files/rules.yaml")]
+    (tree / "Files").mkdir()
+    (tree / "Files" / "rules.yaml").write_text("groups: []\n")
+    opened = open_package(tree, tmp_path / "work")
+    assert opened.manifest is not None
+    assert opened.manifest.non_mano_artifact_sets == {"prometheus_rule": ("Files/rules.yaml",)}
