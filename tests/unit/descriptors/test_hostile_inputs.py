@@ -120,6 +120,8 @@ def test_escaping_entries(name: str, code: str) -> None:
     with sandbox() as box:
         write_zip(box.source, [("mini.yaml", b"a: 1\n"), (raw_name(name), b"boom")])
         assert codes_of(box) == [code]
+    assert not Path("/tmp/evil").exists()
+    assert not Path("/tmp/evil-absolute").exists()
 
 
 def test_symlink_entry() -> None:
