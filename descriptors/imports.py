@@ -127,6 +127,7 @@ class ImportSession:
     root: Path
     problems: list[Problem] = field(default_factory=list)
     loaded: dict[str, Path] = field(default_factory=dict)
+    artifact_types: dict[str, Any] = field(default_factory=dict)
 
     def add(self, problem: Problem) -> None:
         """Record a finding once: tosca-parser resolves the same import many times."""
@@ -137,9 +138,14 @@ class ImportSession:
         """The document tosca-parser asked for: library files flattened, others as is."""
         local = Path(path)
         if self.library.contains(local):
-            return load_library_file(self.library, local)
-        self.loaded[self.relative(local)] = local
-        return load_yaml(local)
+            document: Any = load_library_file(self.library, local)
+        else:
+            self.loaded[self.relative(local)] = local
+            document = load_yaml(local)
+        if isinstance(document, dict):
+            # tosca-parser keeps no artifact types; artifact checks need them
+            self.artifact_types.update(document.get("artifact_types") or {})
+        return document
 
     def relative(self, path: Path | str) -> str:
         """A file's name as the operator knows it: inside the package, or the library's."""

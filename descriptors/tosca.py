@@ -27,6 +27,7 @@ import yaml
 from toscaparser.common.exception import ExceptionCollector
 from toscaparser.elements.scalarunit import ScalarUnit_Size
 from toscaparser.functions import Function
+from toscaparser.properties import Property
 from toscaparser.tosca_template import ToscaTemplate
 
 from descriptors.imports import ImportSession, load_yaml
@@ -126,6 +127,8 @@ def parse_template(
         finally:
             ExceptionCollector.clear()
         found = [_problem(error, path, session) for error in errors]
+        if template is not None:
+            found += artifact_problems(template, path, session)
     for problem in found:
         session.add(problem)
     if any(p.severity is Severity.ERROR for p in found):
@@ -133,6 +136,82 @@ def parse_template(
     if template is None:
         session.add(Problem(message="could not be parsed", file=session.relative(path)))
     return template
+
+
+def artifact_problems(template: Any, path: Path, session: ImportSession) -> list[Problem]:
+    """Artifact properties checked against their type, which tosca-parser skips (SOL001
+    4.x describes a VDU's image on its ``SwImage`` artifact)."""
+    custom = template.topology_template.custom_defs or {}
+    root = _compose(path)
+    found: list[Problem] = []
+    for node in template.nodetemplates or []:
+        artifacts = (node.entity_tpl or {}).get("artifacts") or {}
+        for name, artifact in artifacts.items():
+            if not isinstance(artifact, dict):
+                continue
+            schema = _artifact_schema(session.artifact_types, artifact.get("type"))
+            keys = ["topology_template", "node_templates", node.name, "artifacts", name]
+            for message, key in _property_findings(
+                schema, artifact.get("properties") or {}, custom
+            ):
+                where = [*keys, "properties", key] if key else keys
+                found.append(
+                    Problem(
+                        message=f'artifact "{name}" of "{node.name}": {message}',
+                        file=session.relative(path),
+                        path=".".join(where),
+                        line=_line(root, where),
+                        code="tosca",
+                    )
+                )
+    return found
+
+
+def _artifact_schema(custom: Mapping[str, Any], type_name: Any) -> dict[str, Any]:
+    """Property definitions of an artifact type, inherited ones first."""
+    chain: list[dict[str, Any]] = []
+    while isinstance(type_name, str) and type_name in custom and len(chain) < 20:
+        chain.append(custom[type_name] or {})
+        type_name = custom[type_name].get("derived_from")
+    schema: dict[str, Any] = {}
+    for definition in reversed(chain):
+        schema.update(definition.get("properties") or {})
+    return schema
+
+
+def _property_findings(
+    schema: Mapping[str, Any], values: Mapping[str, Any], custom: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    for name, definition in schema.items():
+        required = definition.get("required", True) and "default" not in definition
+        if required and name not in values:
+            yield f'the required property "{name}" is missing', ""
+    for name, value in values.items():
+        if name not in schema:
+            yield f'"{name}" is not a property of this artifact type', str(name)
+            continue
+        ExceptionCollector.start()
+        try:
+            Property(name, value, schema[name], custom).validate()
+            errors: list[BaseException] = list(ExceptionCollector.getExceptions())
+        except Exception as exc:  # a wrong type can make the validator itself fail
+            errors = [exc]
+        finally:
+            ExceptionCollector.stop()
+            ExceptionCollector.clear()
+        for error in errors:
+            yield str(getattr(error, "message", "") or error), str(name)
+
+
+def _line(root: Any, keys: list[str]) -> int | None:
+    node, line = root, None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+    return line
 
 
 class _QuietTemplate(ToscaTemplate):  # type: ignore[misc]

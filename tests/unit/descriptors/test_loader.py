@@ -79,3 +79,15 @@ def test_summaries_describe_the_core(tmp_path: Path) -> None:
     text = describe(nsd)
     assert "nrf before amf" in text and "udr before udm" in text and "upf before smf" in text
     assert package_row(nsd)["size"] == "9 VNF profiles"
+
+
+def test_image_artifact_properties_are_checked(tmp_path: Path) -> None:
+    source = copy(tmp_path, "upf")
+    vnfd = source / "Definitions" / "upf_vnfd.yaml"
+    text = vnfd.read_text().replace("disk_format: qcow2", "disk_format: floppy")
+    vnfd.write_text(text.replace("algorithm: sha-256", "algorithm: md5"))
+    with pytest.raises(DescriptorError) as caught:
+        load_package(source, tmp_path / "work")
+    paths = {p.path for p in caught.value.problems if p.severity is Severity.ERROR}
+    where = "topology_template.node_templates.upf.artifacts.sw_image.properties"
+    assert paths == {f"{where}.disk_format", f"{where}.checksum"}
