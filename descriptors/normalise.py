@@ -90,15 +90,7 @@ def epa_keys(vdu: Vdu) -> dict[str, str]:
 def normalise_vdu(vdu: Vdu, flavour: Flavour) -> tuple[VduRequirement | None, list[Problem]]:
     problems: list[Problem] = []
     if vdu.vcpus < 1 or vdu.memory_mb < 1:
-        problems.append(
-            Problem(
-                message=f"VDU {vdu.vdu_id} declares no virtual CPU or memory "
-                "(capabilities.virtual_compute), so it cannot run as a VM; container VDUs "
-                "described only by Kubernetes manifests are not deployed by this orchestrator",
-                code="no-compute",
-            )
-        )
-        return None, problems
+        return None, [_no_compute(vdu)]
     keys = epa_keys(vdu)
     interfaces = [
         _interface(cp, flavour, problems) for cp in flavour.cps if cp.vdu_id == vdu.vdu_id
@@ -120,19 +112,8 @@ def normalise_vdu(vdu: Vdu, flavour: Flavour) -> tuple[VduRequirement | None, li
             numa_split=_numa_split(keys, vdu.vcpus),
             page_size=_page_size(keys, problems),
             interfaces=[i for i in interfaces if i is not None],
-            dpdk=_flag(keys, DPDK_KEY)
-            or any(
-                _flag(cp.interface_requirements, DPDK_KEY)
-                for cp in flavour.cps
-                if cp.vdu_id == vdu.vdu_id
-            ),
-            extra={
-                k: v
-                for k, v in keys.items()
-                if k.startswith("hw:")
-                and k not in _CONSUMED
-                and not k.startswith(("hw:numa_cpus.", "hw:numa_mem."))
-            },
+            dpdk=_dpdk(vdu, keys, flavour),
+            extra=_extra(keys),
         )
     except (ValidationError, ValueError) as exc:
         problems.append(
@@ -151,6 +132,31 @@ def normalise_vdu(vdu: Vdu, flavour: Flavour) -> tuple[VduRequirement | None, li
             )
         )
     return requirement, problems
+
+
+def _no_compute(vdu: Vdu) -> Problem:
+    return Problem(
+        message=f"VDU {vdu.vdu_id} declares no virtual CPU or memory "
+        "(capabilities.virtual_compute), so it cannot run as a VM; container VDUs "
+        "described only by Kubernetes manifests are not deployed by this orchestrator",
+        code="no-compute",
+    )
+
+
+def _dpdk(vdu: Vdu, keys: dict[str, str], flavour: Flavour) -> bool:
+    """The VDU's maps say so, or one of its CPs' interface requirements does."""
+    cps = (cp for cp in flavour.cps if cp.vdu_id == vdu.vdu_id)
+    return _flag(keys, DPDK_KEY) or any(_flag(cp.interface_requirements, DPDK_KEY) for cp in cps)
+
+
+def _extra(keys: dict[str, str]) -> dict[str, str]:
+    """Nova extra specs we do not interpret, passed through for the flavour."""
+    numa_split = ("hw:numa_cpus.", "hw:numa_mem.")
+    return {
+        key: value
+        for key, value in keys.items()
+        if key.startswith("hw:") and key not in _CONSUMED and not key.startswith(numa_split)
+    }
 
 
 def _reason(exc: Exception) -> str:
