@@ -168,6 +168,7 @@ class ImportSession:
                         "in the package and import it by relative path",
                         file=where,
                         path="imports",
+                        line=_line_of(importer, target),
                         code="unmapped-import",
                     )
                 )
@@ -185,6 +186,7 @@ class ImportSession:
                 message=f'imports "{target}", which is not in the package',
                 file=where,
                 path="imports",
+                line=_line_of(importer, target),
                 code="missing-import",
             )
         )
@@ -203,11 +205,23 @@ class ImportSession:
                 f"{major}.x definitions of this orchestrator",
                 file=where,
                 path="imports",
+                line=_line_of(importer, target),
                 severity=Severity.WARNING,
                 code="implicit-etsi-import",
             )
         )
         return local
+
+
+def _line_of(importer: str | None, target: str) -> int | None:
+    """The first line of the importing file that names the import (for the operator)."""
+    if importer is None:
+        return None
+    try:
+        lines = Path(importer).read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    return next((number for number, line in enumerate(lines, 1) if target in line), None)
 
 
 class _DocumentCache:

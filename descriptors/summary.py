@@ -7,12 +7,15 @@ NSD, its VNF profiles, virtual links and the order the VNFs must come up in.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypedDict
 
-from descriptors.loader import LoadedPackage
+from descriptors.loader import LoadedPackage, load_package
 from descriptors.model import Nsd, Vnfd
 from descriptors.problems import Severity
 from descriptors.requirements import CpuPolicy, VduRequirement
+
+SHIPPED = Path(__file__).resolve().parent / "packages"
 
 
 class PackageRow(TypedDict):
@@ -115,3 +118,10 @@ def describe_nsd(nsd: Nsd) -> str:
             counts = ", ".join(f"{k}={v}" for k, v in sorted(level.vnf_instances.items()))
             lines.append(f"    level {level.level_id}: {counts}")
     return "\n".join(lines)
+
+
+def describe_core(workdir: Path, source: Path = SHIPPED) -> str:
+    """The shipped 5G core, the NSD first: what ``make demo`` prints."""
+    loaded = [load_package(tree, workdir / tree.name) for tree in sorted(source.iterdir())]
+    loaded.sort(key=lambda package: package.nsd is None)
+    return "\n\n".join(describe(package) for package in loaded)

@@ -117,6 +117,7 @@ def parse_template(
     """The ToscaTemplate for ``path``, or None; every finding lands in ``session``."""
     found: list[Problem] = []
     template: Any | None = None
+    before = len(session.problems)
     with _patched(session):
         try:
             template = _QuietTemplate(str(path), parsed_params=dict(params or {}))
@@ -131,8 +132,8 @@ def parse_template(
             found += artifact_problems(template, path, session)
     for problem in found:
         session.add(problem)
-    if any(p.severity is Severity.ERROR for p in found):
-        return None
+    if any(p.severity is Severity.ERROR for p in session.problems[before:]):
+        return None  # an import that could not be resolved counts too
     if template is None:
         session.add(Problem(message="could not be parsed", file=session.relative(path)))
     return template

@@ -91,3 +91,11 @@ def test_image_artifact_properties_are_checked(tmp_path: Path) -> None:
     paths = {p.path for p in caught.value.problems if p.severity is Severity.ERROR}
     where = "topology_template.node_templates.upf.artifacts.sw_image.properties"
     assert paths == {f"{where}.disk_format", f"{where}.checksum"}
+
+
+def test_describe_core_lists_the_nsd_then_every_vnf(tmp_path: Path) -> None:
+    from descriptors.summary import describe_core
+
+    text = describe_core(tmp_path)
+    assert text.startswith("NS 5gc-sa 1.0.0 (nfvo)")
+    assert text.count("\nVNF nfvo-5gc-") == 9

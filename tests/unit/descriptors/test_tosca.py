@@ -113,3 +113,17 @@ def test_a_bad_value_is_located_by_its_text(tmp_path: Path) -> None:
     assert parse_template(path, session) is None
     many = next(p for p in session.problems if '"many"' in p.message)
     assert many.line is not None and "vdu_profile.max_number_of_instances" in (many.path or "")
+
+
+def test_a_repository_import_is_not_fetched_either(tmp_path: Path) -> None:
+    header = HEADER.replace(
+        "imports:\n",
+        "repositories:\n  vendor: {url: 'https://vendor.example.com/types'}\nimports:\n",
+    )
+    header += "  - vendor: {file: vendor_types.yaml, repository: vendor}\n"
+    path = write(tmp_path, VDU.format(maximum=1, vcpus=1), header)
+    session = ImportSession(TypeLibrary.project(), tmp_path)
+    assert parse_template(path, session) is None
+    [problem] = session.problems
+    assert problem.code == "unmapped-import"
+    assert "https://vendor.example.com/types/vendor_types.yaml" in problem.message
