@@ -42,6 +42,8 @@ from descriptors.model import (
     Vnfd,
     VnfDependency,
     VnfProfile,
+    check_nsd,
+    check_vnfd,
 )
 from descriptors.normalise import normalise_flavour
 from descriptors.package_files import PackageFiles, open_package
@@ -94,6 +96,12 @@ def load_package(source: Path, workdir: Path, *, strict: bool = False) -> Loaded
     descriptor = read_descriptor(files.entry_definitions, files.root)
     problems = [*files.problems, *descriptor.problems]
     required: dict[str, dict[str, VduRequirement]] = {}
+    if descriptor.vnfd is not None:
+        problems += [
+            p.model_copy(update={"file": _rel(files)}) for p in check_vnfd(descriptor.vnfd)
+        ]
+    if descriptor.nsd is not None:
+        problems += [p.model_copy(update={"file": _rel(files)}) for p in check_nsd(descriptor.nsd)]
     if descriptor.vnfd is not None:
         for flavour in descriptor.vnfd.flavours:
             found, flavour_problems = normalise_flavour(flavour, file=_rel(files))

@@ -99,3 +99,18 @@ def test_describe_core_lists_the_nsd_then_every_vnf(tmp_path: Path) -> None:
     text = describe_core(tmp_path)
     assert text.startswith("NS 5gc-sa 1.0.0 (nfvo)")
     assert text.count("\nVNF nfvo-5gc-") == 9
+
+
+def test_a_dependency_cycle_rejects_the_nsd(tmp_path: Path) -> None:
+    source = copy(tmp_path, "5gc-sa")
+    nsd = source / "Definitions" / "5gc_sa_nsd.yaml"
+    text = nsd.read_text().replace(
+        "        - virtual_link_sbi: sbi_vl\n\n    amf:",
+        "        - virtual_link_sbi: sbi_vl\n        - dependency: smf\n\n    amf:",
+    )
+    nsd.write_text(text)
+    with pytest.raises(DescriptorError) as caught:
+        load_package(source, tmp_path / "work")
+    [problem] = [p for p in caught.value.problems if p.severity is Severity.ERROR]
+    assert problem.code == "inconsistent" and "cycle" in problem.message
+    assert problem.file == "Definitions/5gc_sa_nsd.yaml"

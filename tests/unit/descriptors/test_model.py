@@ -82,3 +82,67 @@ def test_records_are_frozen_and_strict() -> None:
         model.provider = "other"  # type: ignore[misc]
     with pytest.raises(ValidationError):
         Checksum(algorithm="sha-256", hash="x", extra="y")  # type: ignore[call-arg]
+
+
+def test_consistency_checks_name_what_does_not_fit() -> None:
+    from descriptors.model import (
+        InstantiationLevel,
+        NsVirtualLink,
+        ScalingAspect,
+        VduCp,
+        check_nsd,
+        check_vnfd,
+    )
+
+    base = vnfd()
+    flavour = base.flavours[0].model_copy(
+        update={
+            "cps": [VduCp(cp_id="c", vdu_id="ghost", virtual_link="nowhere")],
+            "scaling_aspects": [
+                ScalingAspect(
+                    aspect_id="a",
+                    name="a",
+                    max_scale_level=1,
+                    step_deltas=["d1"],
+                    vdu_deltas={"v": {"d2": 1}},
+                )
+            ],
+            "instantiation_levels": [
+                InstantiationLevel(
+                    level_id="big", scale_info={"a": 3, "b": 0}, vdu_instances={"v": 5}
+                )
+            ],
+            "default_level": "small",
+        }
+    )
+    messages = [p.message for p in check_vnfd(base.model_copy(update={"flavours": [flavour]}))]
+    assert len(messages) == 7
+    assert all(m.startswith("flavour default: ") for m in messages)
+    nsd = Nsd(
+        descriptor_id="n",
+        designer="d",
+        version="1",
+        name="ns",
+        invariant_id="i",
+        flavours=[
+            NsFlavour(
+                flavour_id="default",
+                virtual_links=[NsVirtualLink(vl_id="sbi")],
+                vnf_profiles=[
+                    VnfProfile(
+                        profile_id="a", vnfd_id="x", flavour_id="f", virtual_links={"l": "sbi"}
+                    ),
+                    VnfProfile(
+                        profile_id="b", vnfd_id="y", flavour_id="f", virtual_links={"l": "n9"}
+                    ),
+                ],
+                dependencies=[
+                    VnfDependency(vnf="a", depends_on="b"),
+                    VnfDependency(vnf="b", depends_on="a"),
+                ],
+            )
+        ],
+    )
+    messages = [p.message for p in check_nsd(nsd)]
+    assert any("n9" in m for m in messages)
+    assert any("cycle (a -> b -> a)" in m for m in messages)
