@@ -78,6 +78,17 @@ class Descriptor:
     vnfd: Vnfd | None
     nsd: Nsd | None
     problems: tuple[Problem, ...]
+    entry: str = ""
+    node_files: dict[str, str] = field(default_factory=dict)
+    """node template name -> the package file defining it (flavours may be apart)."""
+
+    def locate(self, problem: Problem) -> Problem:
+        """The problem with its file: the one defining the node its path names."""
+        if problem.file is not None:
+            return problem
+        parts = (problem.path or "").split(".")
+        node = parts[2] if parts[:2] == ["topology_template", "node_templates"] else ""
+        return problem.model_copy(update={"file": self.node_files.get(node, self.entry)})
 
 
 @dataclass(frozen=True)
@@ -94,31 +105,32 @@ def load_package(source: Path, workdir: Path, *, strict: bool = False) -> Loaded
     """Open, verify, parse and normalise a package; DescriptorError lists every problem."""
     files = open_package(source, workdir, strict=strict)
     descriptor = read_descriptor(files.entry_definitions, files.root)
-    problems = [*files.problems, *descriptor.problems]
-    required: dict[str, dict[str, VduRequirement]] = {}
-    if descriptor.vnfd is not None:
-        problems += [
-            p.model_copy(update={"file": _rel(files)}) for p in check_vnfd(descriptor.vnfd)
-        ]
-    if descriptor.nsd is not None:
-        problems += [p.model_copy(update={"file": _rel(files)}) for p in check_nsd(descriptor.nsd)]
-    if descriptor.vnfd is not None:
-        for flavour in descriptor.vnfd.flavours:
-            found, flavour_problems = normalise_flavour(flavour, file=_rel(files))
-            required[flavour.flavour_id] = found
-            problems.extend(flavour_problems)
+    required, found = normalise_descriptor(descriptor)
+    problems = [*files.problems, *descriptor.problems, *found]
     if files.kind.value == "vnf" and descriptor.vnfd is None and not _has_errors(problems):
         problems.append(Problem(message="a VNF package whose descriptor has no VNF node"))
     if files.kind.value == "nsd" and descriptor.nsd is None and not _has_errors(problems):
         problems.append(Problem(message="an NSD archive whose descriptor has no NS node"))
-    errors_only = [p for p in problems if p.severity is Severity.ERROR]
-    if errors_only or (strict and problems):
+    if _has_errors(problems) or (strict and problems):
         raise DescriptorError(problems)
     return LoadedPackage(files, descriptor.vnfd, descriptor.nsd, tuple(problems), required)
 
 
-def _rel(files: PackageFiles) -> str:
-    return str(files.entry_definitions.relative_to(files.root))
+def normalise_descriptor(
+    descriptor: Descriptor,
+) -> tuple[dict[str, dict[str, VduRequirement]], list[Problem]]:
+    """Every VDU's requirement per flavour, and what the cross-checks and normalisation
+    found, each problem in the file that holds the node it names."""
+    required: dict[str, dict[str, VduRequirement]] = {}
+    problems: list[Problem] = []
+    if descriptor.nsd is not None:
+        problems += check_nsd(descriptor.nsd)
+    if descriptor.vnfd is not None:
+        problems += check_vnfd(descriptor.vnfd)
+        for flavour in descriptor.vnfd.flavours:
+            required[flavour.flavour_id], flavour_problems = normalise_flavour(flavour)
+            problems += flavour_problems
+    return required, [descriptor.locate(p) for p in problems]
 
 
 def _has_errors(problems: list[Problem]) -> bool:
@@ -130,11 +142,13 @@ def read_descriptor(entry: Path, root: Path, library: TypeLibrary | None = None)
     session = ImportSession(library or TypeLibrary.project(), root)
     top = parse_template(entry, session)
     vnfd = nsd = None
+    node_files: dict[str, str] = {}
     if top is not None:
+        node_files = {node.name: session.relative(entry) for node in top.nodetemplates or []}
         if nodes_of(top, NS):
             nsd = read_nsd(top, session)
         elif nodes_of(top, VNF):
-            vnfd = _read_vnfd(top, session)
+            vnfd = _read_vnfd(top, session, node_files)
     if top is not None and vnfd is None and nsd is None and not _has_errors(session.problems):
         session.add(
             Problem(
@@ -143,10 +157,10 @@ def read_descriptor(entry: Path, root: Path, library: TypeLibrary | None = None)
                 path="topology_template.node_templates",
             )
         )
-    return Descriptor(vnfd, nsd, tuple(session.problems))
+    return Descriptor(vnfd, nsd, tuple(session.problems), session.relative(entry), node_files)
 
 
-def _read_vnfd(top: Any, session: ImportSession) -> Vnfd | None:
+def _read_vnfd(top: Any, session: ImportSession, node_files: dict[str, str]) -> Vnfd | None:
     vnf_node = nodes_of(top, VNF)[0]
     vnf = properties(vnf_node)
     own_mapping = top.topology_template.substitution_mappings
@@ -162,6 +176,8 @@ def _read_vnfd(top: Any, session: ImportSession) -> Vnfd | None:
             continue
         template = parse_template(Path(file_name), session, {**params, "flavour_id": flavour_id})
         if template is not None:
+            for node in template.nodetemplates or []:
+                node_files[node.name] = session.relative(file_name)
             flavour_node = nodes_of(template, VNF)
             flavour_props = properties(flavour_node[0]) if flavour_node else {}
             flavour_templates.append((template, {**vnf, **flavour_props, "flavour_id": flavour_id}))

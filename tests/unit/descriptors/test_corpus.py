@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from descriptors.loader import load_package, read_descriptor
+from descriptors.loader import load_package, normalise_descriptor, read_descriptor
 from descriptors.normalise import normalise_flavour
 from descriptors.problems import DescriptorError, Problem, Severity
 
@@ -48,7 +48,7 @@ DESCRIPTOR = {
     "practical_vnf_package": set(),
     "single_file_vnfd_sriov": set(),
     "tacker_single_yaml_with_manifest": set(),
-    "tacker_vnfpkgm2": set(),
+    "tacker_vnfpkgm2": {"inconsistent"},
     "v2_basic_lcms_max": set(),
 }
 
@@ -80,12 +80,28 @@ def test_onboarding(name: str, corpus: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(DESCRIPTOR))
 def test_descriptor(name: str, corpus: Path) -> None:
     descriptor = read_descriptor(corpus / name / ENTRY[name], corpus / name)
-    problems = list(descriptor.problems)
-    for flavour in descriptor.vnfd.flavours if descriptor.vnfd else []:
-        problems += normalise_flavour(flavour)[1]
+    problems = [*descriptor.problems, *normalise_descriptor(descriptor)[1]]
     assert codes(problems) == DESCRIPTOR[name]
-    if not DESCRIPTOR[name]:
-        assert all(p.file or p.code == "no-manifest" for p in problems)
+    assert all(p.file for p in problems)
+
+
+def test_helloworld3_flavour_does_not_fit_together(corpus: Path) -> None:
+    root = corpus / "tacker_vnfpkgm2"
+    descriptor = read_descriptor(root / ENTRY["tacker_vnfpkgm2"], root)
+    messages = sorted(p.message for p in normalise_descriptor(descriptor)[1])
+    assert messages == [
+        "flavour simple: aspect worker_instance steps by ['delta_1'], undefined for VDU VDU2",
+        "flavour simple: level instantiation_level_2 wants 3 of VDU VDU1, outside its profile",
+    ]
+
+
+def test_problems_point_into_the_flavour_file(corpus: Path) -> None:
+    root = corpus / "free5gc_cnf"
+    descriptor = read_descriptor(root / ENTRY["free5gc_cnf"], root)
+    problems = normalise_descriptor(descriptor)[1]
+    assert len(problems) == 12
+    assert {p.file for p in problems} == {"Definitions/free5gc_df_simple.yaml"}
+    assert problems[0].path == "topology_template.node_templates.VDU1"
 
 
 def test_the_reasons_are_the_real_ones(corpus: Path) -> None:
