@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,18 @@ class TypeLibrary:
         path = directory / self.file_pattern.format(kind=kind)
         return path if path.is_file() else None
 
+    @cached_property
+    def _resolved(self) -> tuple[Path, ...]:
+        return tuple(d.resolve() for d in self.directories.values())
+
+    @cached_property
+    def key(self) -> tuple[object, ...]:
+        """What identifies the library in caches (its mapping is not hashable)."""
+        return (tuple(sorted((k, str(v)) for k, v in self.directories.items())), self.file_pattern)
+
     def contains(self, path: Path) -> bool:
         resolved = path.resolve()
-        return any(resolved.is_relative_to(d.resolve()) for d in self.directories.values())
+        return any(resolved.is_relative_to(directory) for directory in self._resolved)
 
     def resolve_url(self, url: str) -> Path | None:
         """The local file for an ETSI forge URL, or None when it is not one we know."""
@@ -75,6 +85,7 @@ class TypeLibrary:
         return self.file_for(match["version"].split(".")[0], match["kind"])
 
 
+_FLATTENED: dict[tuple[object, str], dict[str, Any]] = {}
 _TYPE_SECTIONS = (
     "artifact_types",
     "data_types",
@@ -94,9 +105,14 @@ def load_library_file(library: TypeLibrary, path: Path) -> dict[str, Any]:
     library file importing ``../shared/common.yaml`` would leak that name into the
     package's own files; handing it one self-contained document avoids that.
     """
-    merged: dict[str, Any] = {}
-    _merge_closure(library, path.resolve(), merged, set())
-    return merged
+    resolved = path.resolve()
+    key = (library.key, str(resolved))
+    merged = _FLATTENED.get(key)
+    if merged is None:  # library files do not change while the process runs
+        merged = {}
+        _merge_closure(library, resolved, merged, set())
+        _FLATTENED[key] = merged
+    return _copy(merged)  # type: ignore[no-any-return]
 
 
 def _merge_closure(
