@@ -103,7 +103,7 @@ class LoadedPackage:
 
 def load_package(source: Path, workdir: Path, *, strict: bool = False) -> LoadedPackage:
     """Open, verify, parse and normalise a package; DescriptorError lists every problem."""
-    files = open_package(source, workdir, strict=strict)
+    files = open_package(source, workdir, strict=strict, keep_going=True)
     descriptor = read_descriptor(files.entry_definitions, files.root)
     required, found = normalise_descriptor(descriptor)
     problems = [*files.problems, *descriptor.problems, *found]

@@ -341,6 +341,24 @@ def _unpack(source: Path, workdir: Path, limits: Limits) -> Path:
     return root
 
 
+# Errors about the package's content, not its shape: the descriptors can still be read
+# safely, so a caller that wants every problem at once (keep_going) goes on to parse.
+CONTENT_ERROR_CODES = frozenset(
+    {
+        "checksum-mismatch",
+        "checksum-malformed",
+        "missing-artifact",
+        "no-checksum",
+        "unsupported-algorithm",
+        "manifest-metadata",
+        "manifest-name",
+        "no-manifest",
+        "unlisted-file",
+        "kind-mismatch",
+    }
+)
+
+
 def open_package(
     source: Path,
     workdir: Path,
@@ -348,12 +366,15 @@ def open_package(
     strict: bool = False,
     verify_checksums: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    keep_going: bool = False,
 ) -> PackageFiles:
     """Open a CSAR (zip) or an unpacked package directory and check all of it.
 
     A zip is unpacked into a new directory inside ``workdir``, which is removed again
     if the package is refused; nothing is written anywhere else, and a directory
-    source is only read.
+    source is only read. With ``keep_going``, errors in :data:`CONTENT_ERROR_CODES`
+    are returned in ``problems`` instead of raised, so the caller can go on to read
+    the descriptors and report everything at once; it must then refuse the package.
     """
     if source.is_dir():
         root, checksum, unpacked = source, directory_checksum(source), False
@@ -368,7 +389,8 @@ def open_package(
             root, strict=strict, verify=verify_checksums, limits=limits
         )
         problems = early + layout.problems
-        if any(p.severity is Severity.ERROR for p in problems):
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        if errors and not (keep_going and all(p.code in CONTENT_ERROR_CODES for p in errors)):
             raise DescriptorError(problems)
     except BaseException:
         if unpacked:

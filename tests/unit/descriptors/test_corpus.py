@@ -1,9 +1,8 @@
 """Every package others wrote is accepted, or rejected for its real reason.
 
 Two layers per package: the whole onboarding (``load_package``: archive checks, then
-TOSCA, then normalisation) and the TOSCA half alone (``read_descriptor`` and
-normalisation), so a package rejected for a missing file still shows whether its
-descriptor would be understood.
+TOSCA and normalisation unless the archive is unsafe to read) and the TOSCA half alone
+(``read_descriptor`` and normalisation), so each layer's findings are pinned down.
 """
 
 from __future__ import annotations
@@ -27,16 +26,17 @@ ENTRY = {
     "tacker_vnfpkgm2": "Definitions/helloworld3_top.vnfd.yaml",
     "v2_basic_lcms_max": "Definitions/v2_sample1_top.vnfd.yaml",
 }
-#: package -> the error codes onboarding rejects it with (empty: accepted).
+#: package -> the error codes onboarding rejects it with (empty: accepted); content
+#: errors (checksums, missing artifacts) and descriptor errors are reported together.
 ONBOARDING = {
-    "csar_meta_and_manifest_checksums": {"missing-artifact"},
-    "free5gc_cnf": {"checksum-mismatch", "missing-artifact"},
+    "csar_meta_and_manifest_checksums": {"missing-artifact", "tosca"},
+    "free5gc_cnf": {"checksum-mismatch", "missing-artifact", "no-compute"},
     "free5gc_vnf_antiaffinity_zone": {"checksum-malformed", "missing-artifact"},
     "helloworld3_sriov_df": {"missing-import", "tosca"},
     "practical_vnf_package": set(),
     "single_file_vnfd_sriov": set(),
     "tacker_single_yaml_with_manifest": {"missing-artifact"},
-    "tacker_vnfpkgm2": {"missing-artifact"},
+    "tacker_vnfpkgm2": {"missing-artifact", "inconsistent"},
     "v2_basic_lcms_max": set(),
 }
 #: package -> the error codes of the descriptor alone (TOSCA and normalisation).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from descriptors.build import build_package
 from descriptors.loader import load_package, read_descriptor
 from descriptors.problems import DescriptorError, Severity
-from descriptors.summary import describe, package_row
+from descriptors.summary import SHIPPED, describe, package_row
 
 PACKAGES = Path(__file__).resolve().parents[3] / "descriptors" / "packages"
 
@@ -114,3 +115,20 @@ def test_a_dependency_cycle_rejects_the_nsd(tmp_path: Path) -> None:
     [problem] = [p for p in caught.value.problems if p.severity is Severity.ERROR]
     assert problem.code == "inconsistent" and "cycle" in problem.message
     assert problem.file == "Definitions/5gc_sa_nsd.yaml"
+
+
+def test_content_and_descriptor_problems_are_reported_together(tmp_path: Path) -> None:
+    """A wrong checksum does not hide what is wrong in the descriptor."""
+    tree = tmp_path / "upf"
+    shutil.copytree(SHIPPED / "upf", tree)
+    with zipfile.ZipFile(build_package(tree, tmp_path / "dist")) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    image = next((tmp_path / "unpacked").glob("Files/images/*.qcow2"))
+    image.write_bytes(image.read_bytes() + b"tampered")
+    vnfd = tmp_path / "unpacked/Definitions/upf_vnfd.yaml"
+    vnfd.write_text(vnfd.read_text().replace("num_virtual_cpu: 8", "num_virtual_cpu: -8"))
+    with pytest.raises(DescriptorError) as caught:
+        load_package(tmp_path / "unpacked", tmp_path / "work")
+    found = {p.code for p in caught.value.problems}
+    assert "checksum-mismatch" in found
+    assert found - {"checksum-mismatch"}, f"only the checksum was reported: {found}"
