@@ -1,0 +1,276 @@
+"""The EPA-aware placement engine: a request and a capacity view in, a plan out.
+
+All or nothing: either every VNFC gets a host (or, without admin rights, a zone and a
+server group) with the NUMA cells and PFs we expect Nova to choose, or the answer is an
+explanation of the first VNFC that fits nowhere. The engine never changes the view it
+is given; :class:`Plan.usages` is what a reservation layer commits afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nfvo.placement.demand import Demand, DemandError, demand_for
+from nfvo.placement.explain import explain
+from nfvo.placement.model import (
+    AffinityGroup,
+    AffinityKind,
+    AffinityScope,
+    Objective,
+    PhysicalFunction,
+    PlacementDecision,
+    PlacementExplanation,
+    PlacementMode,
+    PlacementRequest,
+    VnfcPlacement,
+)
+from nfvo.placement.search import Search, Unit
+from nfvo.vim.infrastructure import CapacityView
+from nfvo.vim.tags import safe_name_part
+from nfvo.vim.usage import Usage
+
+DEFAULT_REPAIR_BUDGET = 200
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decision and, when feasible, the usage each placement takes."""
+
+    decision: PlacementDecision
+    usages: tuple[Usage, ...] = ()
+
+
+def place(request: PlacementRequest, view: CapacityView) -> PlacementDecision:
+    return plan(request, view).decision
+
+
+def plan(
+    request: PlacementRequest, view: CapacityView, repair_budget: int = DEFAULT_REPAIR_BUDGET
+) -> Plan:
+    """Place every VNFC of ``request`` on ``view`` (left unchanged), or explain why not."""
+    age = max(time.time() - view.built_at, 0.0)
+    refusal = _refusal(request)
+    if refusal is not None:
+        return _refused(request, refusal, age)
+    try:
+        demands = _demands(request)
+    except DemandError as exc:
+        return _refused(request, PlacementExplanation(needs=str(exc)), age)
+    member_index = {g.group_id: [_index(request, m) for m in g.members] for g in request.groups}
+    first_failure: tuple[Search, int] | None = None
+    for dissolve_soft, order in ((False, _by_size), (False, _by_memory), (True, _by_size)):
+        units = _units(request, demands, view.zones, dissolve_soft)
+        units.sort(key=order())
+        search = Search(_copy(view), units, member_index, repair_budget)
+        failed = search.run()
+        if failed is None:
+            return _feasible(request, search, age)
+        first_failure = first_failure or (search, failed)
+    search, failed = first_failure  # type: ignore[misc]
+    return _refused(request, _explain_unit(request, search, failed), age)
+
+
+def _index(request: PlacementRequest, vnfc_id: str) -> int:
+    return next(i for i, vnfc in enumerate(request.vnfcs) if vnfc.vnfc_id == vnfc_id)
+
+
+def _copy(view: CapacityView) -> CapacityView:
+    return CapacityView(
+        hosts=view.hosts,
+        states=[state.copy() for state in view.states],
+        zones=view.zones,
+        built_at=view.built_at,
+    )
+
+
+def _refusal(request: PlacementRequest) -> PlacementExplanation | None:
+    unsupported = [g for g in request.groups if not g.scope.supported]
+    if unsupported:
+        group = unsupported[0]
+        return PlacementExplanation(
+            needs=f"group {group.group_id} asks for {group.kind} with scope {group.scope}; "
+            "only nfvi_node and zone scopes can be placed on OpenStack",
+        )
+    for anti in request.groups:
+        if anti.kind is not AffinityKind.ANTI_AFFINITY:
+            continue
+        for together in request.groups:
+            if together.kind is AffinityKind.AFFINITY and together.scope is anti.scope:
+                both = set(anti.members) & set(together.members)
+                if len(both) > 1 and not (anti.best_effort or together.best_effort):
+                    return PlacementExplanation(
+                        needs=f"groups {together.group_id} (affinity) and {anti.group_id} "
+                        f"(anti-affinity) both hold {sorted(both)} at scope {anti.scope}",
+                    )
+    return None
+
+
+def _demands(request: PlacementRequest) -> list[Demand]:
+    physnets = {b.logical_network: b.physnet for b in request.network_bindings if b.physnet}
+    cache: dict[int, Demand] = {}
+    demands: list[Demand] = []
+    for vnfc in request.vnfcs:
+        key = id(vnfc.requirement)  # VNFCs of one VDU usually share the object
+        if key not in cache:
+            cache[key] = demand_for(vnfc.requirement, physnets)
+        demands.append(cache[key])
+    return demands
+
+
+def _zones(request: PlacementRequest, members: list[int], zones: list[str]) -> tuple[str, ...]:
+    allowed = set(zones)
+    if request.allowed_zones is not None:
+        allowed &= set(request.allowed_zones)
+    for member in members:
+        if request.vnfcs[member].zones is not None:
+            allowed &= set(request.vnfcs[member].zones or [])
+    return tuple(zone for zone in zones if zone in allowed)
+
+
+def _units(
+    request: PlacementRequest, demands: list[Demand], zones: list[str], dissolve_soft: bool
+) -> list[Unit]:
+    """One unit per VNFC, except host-affinity groups whose members go together."""
+    parent = list(range(len(request.vnfcs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for group in request.groups:
+        together = group.kind is AffinityKind.AFFINITY and group.scope is AffinityScope.NFVI_NODE
+        if together and not (dissolve_soft and group.best_effort):
+            first = _index(request, group.members[0])
+            for member in group.members[1:]:
+                parent[root(_index(request, member))] = root(first)
+    members: dict[int, list[int]] = {}
+    for i in range(len(request.vnfcs)):
+        members.setdefault(root(i), []).append(i)
+    groups_of: dict[int, list[AffinityGroup]] = {}
+    for group in request.groups:
+        for vnfc_id in group.members:
+            groups_of.setdefault(_index(request, vnfc_id), []).append(group)
+    spread = request.objective is Objective.SPREAD
+    units: list[Unit] = []
+    for indexes in members.values():
+        groups = tuple({g.group_id: g for i in indexes for g in groups_of.get(i, [])}.values())
+        units.append(
+            Unit(
+                members=indexes,
+                demands=tuple(demands[i] for i in indexes),
+                zones=_zones(request, indexes, zones),
+                groups=groups,
+                spread=spread,
+            )
+        )
+    return units
+
+
+SortKey = Callable[[Unit], tuple[object, ...]]
+
+
+def _by_size() -> SortKey:
+    first_seen: dict[object, int] = {}
+
+    def key(unit: Unit) -> tuple[object, ...]:
+        size = tuple(-sum(values) for values in zip(*(d.size for d in unit.demands), strict=True))
+        return (not unit.groups, size, first_seen.setdefault(unit.key, len(first_seen)))
+
+    return key
+
+
+def _by_memory() -> SortKey:
+    first_seen: dict[object, int] = {}
+
+    def key(unit: Unit) -> tuple[object, ...]:
+        memory = -sum(d.memory_mb for d in unit.demands)
+        return (not unit.groups, memory, first_seen.setdefault(unit.key, len(first_seen)))
+
+    return key
+
+
+def _server_group(request: PlacementRequest, vnfc_id: str) -> str | None:
+    for group in request.groups:
+        if group.scope is AffinityScope.NFVI_NODE and vnfc_id in group.members:
+            return safe_name_part(f"nfvo-{group.group_id}-{request.request_id}", 60)
+    return None
+
+
+def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
+    view = search.view
+    placements: list[VnfcPlacement] = []
+    usages: list[Usage] = []
+    by_host = request.mode is PlacementMode.HOST
+    for index, vnfc in enumerate(request.vnfcs):
+        host = view.hosts[search.host_of[index]]
+        claim = search.claims[index]
+        placements.append(
+            VnfcPlacement(
+                vnfc_id=vnfc.vnfc_id,
+                host=host.name if by_host else None,
+                zone=host.zone,
+                server_group=_server_group(request, vnfc.vnfc_id),
+                numa_cells=claim.numa_cells,
+                physical_functions=[
+                    PhysicalFunction(
+                        cp_id=p.port, physnet=p.physnet, device=p.device, numa_cell=p.numa_cell
+                    )
+                    for p in claim.ports
+                ],
+            )
+        )
+        usages.append(Usage(host.name, f"{request.request_id}/{vnfc.vnfc_id}", claim))
+    caveats = []
+    if not by_host:
+        caveats.append(
+            "no admin rights: Nova picks the host within the zone and server group; "
+            "NUMA cells and PFs are predictions on the host we expect"
+        )
+    decision = PlacementDecision(
+        request_id=request.request_id,
+        placements=placements,
+        graph_age_seconds=age,
+        caveats=caveats,
+    )
+    return Plan(decision, tuple(usages))
+
+
+def _refused(request: PlacementRequest, explanation: PlacementExplanation, age: float) -> Plan:
+    return Plan(
+        PlacementDecision(
+            request_id=request.request_id, explanation=explanation, graph_age_seconds=age
+        )
+    )
+
+
+def _explain_unit(request: PlacementRequest, search: Search, position: int) -> PlacementExplanation:
+    unit = search.units[position]
+    view = search.view
+    excluded = search.excluded_hosts(unit, strict=False)
+    zones = set(search.zone_order(unit, strict=False))
+
+    def rule(index: int) -> str | None:
+        host = view.hosts[index]
+        if host.zone not in unit.zones:
+            return f"an allowed zone ({', '.join(unit.zones) or 'none'})"
+        if host.zone not in zones:
+            names = ", ".join(g.group_id for g in unit.groups if g.scope is AffinityScope.ZONE)
+            return f"a zone allowed by group {names} ({', '.join(sorted(zones)) or 'none left'})"
+        if index in excluded:
+            anti = [g.group_id for g in unit.groups if g.kind is AffinityKind.ANTI_AFFINITY]
+            return f"distance from anti-affinity group {', '.join(anti)}"
+        return None
+
+    member = unit.members[0]
+    vnfc_id = request.vnfcs[member].vnfc_id
+    explanation = explain(vnfc_id, unit.demands[0], view.hosts, view.states, rule)
+    if len(unit.members) > 1:
+        others = ", ".join(request.vnfcs[m].vnfc_id for m in unit.members[1:])
+        explanation = explanation.model_copy(
+            update={"needs": f"{explanation.needs}, on one host with {others} (affinity)"}
+        )
+    return explanation
