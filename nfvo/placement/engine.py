@@ -58,10 +58,11 @@ def plan(
         demands = _demands(request)
     except DemandError as exc:
         return _refused(request, PlacementExplanation(needs=str(exc)), age)
-    member_index = {g.group_id: [_index(request, m) for m in g.members] for g in request.groups}
+    position = {vnfc.vnfc_id: i for i, vnfc in enumerate(request.vnfcs)}
+    member_index = {g.group_id: [position[m] for m in g.members] for g in request.groups}
     first_failure: tuple[Search, int] | None = None
     for dissolve_soft, order in ((False, _by_size), (False, _by_memory), (True, _by_size)):
-        units = _units(request, demands, view.zones, dissolve_soft)
+        units = _units(request, demands, view.zones, position, dissolve_soft)
         units.sort(key=order())
         search = Search(_copy(view), units, member_index, repair_budget)
         failed = search.run()
@@ -70,10 +71,6 @@ def plan(
         first_failure = first_failure or (search, failed)
     search, failed = first_failure  # type: ignore[misc]
     return _refused(request, _explain_unit(request, search, failed), age)
-
-
-def _index(request: PlacementRequest, vnfc_id: str) -> int:
-    return next(i for i, vnfc in enumerate(request.vnfcs) if vnfc.vnfc_id == vnfc_id)
 
 
 def _copy(view: CapacityView) -> CapacityView:
@@ -119,18 +116,20 @@ def _demands(request: PlacementRequest) -> list[Demand]:
     return demands
 
 
-def _zones(request: PlacementRequest, members: list[int], zones: list[str]) -> tuple[str, ...]:
-    allowed = set(zones)
-    if request.allowed_zones is not None:
-        allowed &= set(request.allowed_zones)
-    for member in members:
-        if request.vnfcs[member].zones is not None:
-            allowed &= set(request.vnfcs[member].zones or [])
-    return tuple(zone for zone in zones if zone in allowed)
+def _zones(request: PlacementRequest, members: list[int], base: tuple[str, ...]) -> tuple[str, ...]:
+    """``base`` (the view's zones the request allows) narrowed by each member's zones."""
+    restricted = [request.vnfcs[m].zones for m in members if request.vnfcs[m].zones is not None]
+    if not restricted:
+        return base
+    return tuple(zone for zone in base if all(zone in (z or []) for z in restricted))
 
 
 def _units(
-    request: PlacementRequest, demands: list[Demand], zones: list[str], dissolve_soft: bool
+    request: PlacementRequest,
+    demands: list[Demand],
+    zones: list[str],
+    position: dict[str, int],
+    dissolve_soft: bool,
 ) -> list[Unit]:
     """One unit per VNFC, except host-affinity groups whose members go together."""
     parent = list(range(len(request.vnfcs)))
@@ -144,17 +143,19 @@ def _units(
     for group in request.groups:
         together = group.kind is AffinityKind.AFFINITY and group.scope is AffinityScope.NFVI_NODE
         if together and not (dissolve_soft and group.best_effort):
-            first = _index(request, group.members[0])
+            first = position[group.members[0]]
             for member in group.members[1:]:
-                parent[root(_index(request, member))] = root(first)
+                parent[root(position[member])] = root(first)
     members: dict[int, list[int]] = {}
     for i in range(len(request.vnfcs)):
         members.setdefault(root(i), []).append(i)
     groups_of: dict[int, list[AffinityGroup]] = {}
     for group in request.groups:
         for vnfc_id in group.members:
-            groups_of.setdefault(_index(request, vnfc_id), []).append(group)
+            groups_of.setdefault(position[vnfc_id], []).append(group)
     spread = request.objective is Objective.SPREAD
+    allowed = request.allowed_zones
+    base = tuple(zone for zone in zones if allowed is None or zone in allowed)
     units: list[Unit] = []
     for indexes in members.values():
         groups = tuple({g.group_id: g for i in indexes for g in groups_of.get(i, [])}.values())
@@ -162,7 +163,7 @@ def _units(
             Unit(
                 members=indexes,
                 demands=tuple(demands[i] for i in indexes),
-                zones=_zones(request, indexes, zones),
+                zones=_zones(request, indexes, base),
                 groups=groups,
                 spread=spread,
             )
@@ -193,11 +194,15 @@ def _by_memory() -> SortKey:
     return key
 
 
-def _server_group(request: PlacementRequest, vnfc_id: str) -> str | None:
+def _server_groups(request: PlacementRequest) -> dict[str, str]:
+    """VNFC id -> the name of its host-scope group's server group (Nova takes one)."""
+    names: dict[str, str] = {}
     for group in request.groups:
-        if group.scope is AffinityScope.NFVI_NODE and vnfc_id in group.members:
-            return safe_name_part(f"nfvo-{group.group_id}-{request.request_id}", 60)
-    return None
+        if group.scope is AffinityScope.NFVI_NODE:
+            name = safe_name_part(f"nfvo-{group.group_id}-{request.request_id}", 60)
+            for vnfc_id in group.members:
+                names.setdefault(vnfc_id, name)
+    return names
 
 
 def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
@@ -205,6 +210,7 @@ def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
     placements: list[VnfcPlacement] = []
     usages: list[Usage] = []
     by_host = request.mode is PlacementMode.HOST
+    server_groups = _server_groups(request)
     for index, vnfc in enumerate(request.vnfcs):
         host = view.hosts[search.host_of[index]]
         claim = search.claims[index]
@@ -213,7 +219,7 @@ def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
                 vnfc_id=vnfc.vnfc_id,
                 host=host.name if by_host else None,
                 zone=host.zone,
-                server_group=_server_group(request, vnfc.vnfc_id),
+                server_group=server_groups.get(vnfc.vnfc_id),
                 numa_cells=claim.numa_cells,
                 physical_functions=[
                     PhysicalFunction(

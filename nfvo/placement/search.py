@@ -33,7 +33,9 @@ class Unit:
     key: Hashable = field(init=False)
 
     def __post_init__(self) -> None:
-        self.key = (self.demands, self.zones, tuple(g.group_id for g in self.groups))
+        # Fit answers depend on the demands only; groups and zones filter hosts, and a
+        # cursor is per zone, so twins in different groups share one batch.
+        self.key = self.demands
 
 
 def fit_all(view: CapacityView, index: int, demands: Sequence[Demand]) -> list[Claim] | None:
