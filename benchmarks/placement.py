@@ -132,8 +132,8 @@ def quality(level: float, instances: int, seconds: float, seed: int) -> dict[str
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--instances", type=int, default=40, help="per utilisation level")
-    parser.add_argument("--seconds", type=float, default=3.0, help="CP-SAT limit per instance")
+    parser.add_argument("--instances", type=int, default=100, help="per utilisation level")
+    parser.add_argument("--seconds", type=float, default=5.0, help="CP-SAT limit per instance")
     args = parser.parse_args()
     figures: dict[str, Any] = scale()
     for offset, level in enumerate(LEVELS):

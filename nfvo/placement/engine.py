@@ -90,17 +90,23 @@ def _refusal(request: PlacementRequest) -> PlacementExplanation | None:
             needs=f"group {group.group_id} asks for {group.kind} with scope {group.scope}; "
             "only nfvi_node and zone scopes can be placed on OpenStack",
         )
+    # Only groups sharing members can contradict: index the hard affinity groups by member.
+    together_of: dict[str, list[AffinityGroup]] = {}
+    for group in request.groups:
+        if group.kind is AffinityKind.AFFINITY and not group.best_effort:
+            for member in group.members:
+                together_of.setdefault(member, []).append(group)
     for anti in request.groups:
-        if anti.kind is not AffinityKind.ANTI_AFFINITY:
+        if anti.kind is not AffinityKind.ANTI_AFFINITY or anti.best_effort:
             continue
-        for together in request.groups:
-            if together.kind is AffinityKind.AFFINITY and together.scope is anti.scope:
-                both = set(anti.members) & set(together.members)
-                if len(both) > 1 and not (anti.best_effort or together.best_effort):
-                    return PlacementExplanation(
-                        needs=f"groups {together.group_id} (affinity) and {anti.group_id} "
-                        f"(anti-affinity) both hold {sorted(both)} at scope {anti.scope}",
-                    )
+        candidates = {g.group_id: g for m in anti.members for g in together_of.get(m, [])}
+        for together in candidates.values():
+            both = set(anti.members) & set(together.members)
+            if together.scope is anti.scope and len(both) > 1:
+                return PlacementExplanation(
+                    needs=f"groups {together.group_id} (affinity) and {anti.group_id} "
+                    f"(anti-affinity) both hold {sorted(both)} at scope {anti.scope}",
+                )
     return None
 
 

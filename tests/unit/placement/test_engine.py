@@ -348,3 +348,20 @@ def test_plan_usages_commit_to_the_graph() -> None:
         infrastructure.apply(usage)
     assert infrastructure.states["a"].pinned == [0, 0]
     assert not place(req, infrastructure.capacity_view()).feasible
+
+
+def test_repair_moves_a_placed_vnfc_to_make_room() -> None:
+    one_cell = [cell(0, dedicated=6)]
+    hosts = view(host("a", "az-1", numa_cells=one_cell), host("b", "az-2", numa_cells=one_cell))
+    big = vdu("big", vcpus=4, cpu_policy="dedicated")
+    pinned_to_az1 = request(big, vdu("small", vcpus=3, cpu_policy="dedicated"))
+    small = pinned_to_az1.vnfcs[1].model_copy(update={"zones": ["az-1"]})
+    req = pinned_to_az1.model_copy(update={"vnfcs": [pinned_to_az1.vnfcs[0], small]})
+    assert not plan(req, hosts, repair_budget=0).decision.feasible
+    assert hosts_of(plan(req, hosts).decision) == {"big-0": "b", "small-0": "a"}
+
+
+def test_a_thousand_identical_hosts_fill_in_order() -> None:
+    capacity = view(*[host(f"h{i:04d}", "az-1" if i % 2 else "az-2") for i in range(1000)])
+    decision = place(request(vdu(vcpus=6, cpu_policy="dedicated"), count=500), capacity)
+    assert len(set(hosts_of(decision).values())) == 250
