@@ -37,9 +37,11 @@ OVS_DPDK_CONSTRAINT = "kernel OVS (normal ports on OVS-DPDK need huge pages)"
 
 def static_failure(host: Host, demand: Demand) -> str | None:
     """The first host property (not capacity) that rules the host out, or None."""
-    if demand.thread_policy is ThreadPolicy.ISOLATE and host.hyperthreading:
+    # Nova reads the thread policy only for guests with pinned CPUs.
+    pinned = demand.numa and demand.pinned > 0
+    if pinned and demand.thread_policy is ThreadPolicy.ISOLATE and host.hyperthreading:
         return "hyper-threading off (thread policy isolate)"
-    if demand.thread_policy is ThreadPolicy.REQUIRE and not host.hyperthreading:
+    if pinned and demand.thread_policy is ThreadPolicy.REQUIRE and not host.hyperthreading:
         return "hyper-threading (thread policy require)"
     if host.ovs_dpdk and demand.normal_ports and not demand.huge_pages:
         # vhost-user needs the guest's memory shared through huge pages; without them

@@ -365,3 +365,19 @@ def test_a_thousand_identical_hosts_fill_in_order() -> None:
     capacity = view(*[host(f"h{i:04d}", "az-1" if i % 2 else "az-2") for i in range(1000)])
     decision = place(request(vdu(vcpus=6, cpu_policy="dedicated"), count=500), capacity)
     assert len(set(hosts_of(decision).values())) == 250
+
+
+def test_anti_affinity_members_spread_over_zones_and_pack_within() -> None:
+    hosts = view(host("a1", "az-1"), host("a2", "az-1"), host("b1", "az-2"), host("b2", "az-2"))
+    upf = vdu("upf", vcpus=2, cpu_policy="dedicated")
+    rules = [group("anti_affinity", "nfvi_node", *[f"upf-{i}" for i in range(4)])]
+    decision = place(request(upf, count=4, groups=rules), hosts)
+    placed = hosts_of(decision)
+    assert len(set(placed.values())) == 4
+    zones = [p.zone for p in decision.placements]
+    assert zones.count("az-1") == zones.count("az-2") == 2
+
+
+def test_thread_policy_is_ignored_for_shared_guests() -> None:
+    req = request(vdu(thread_policy="isolate"))
+    assert place(req, view(host("ht", traits=HT))).feasible

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -138,6 +139,19 @@ def _check_capacity(site: InfrastructureGraph) -> None:
 def test_feasible_plans_respect_capacity_groups_and_numa(
     scenario: tuple[InfrastructureGraph, PlacementRequest],
 ) -> None:
+    check_plan(scenario)
+
+
+@pytest.mark.deep
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_feasible_plans_respect_capacity_groups_and_numa_deep(
+    scenario: tuple[InfrastructureGraph, PlacementRequest],
+) -> None:
+    check_plan(scenario)
+
+
+def check_plan(scenario: tuple[InfrastructureGraph, PlacementRequest]) -> None:
     site, request = scenario
     result = plan(request, site.capacity_view())
     event("feasible" if result.decision.feasible else "refused")
@@ -158,7 +172,7 @@ def test_feasible_plans_respect_capacity_groups_and_numa(
                 assert demand.pci_relaxed or port.numa_cell in cells
         else:
             assert cells == []
-        if demand.thread_policy is ThreadPolicy.ISOLATE:
+        if demand.thread_policy is ThreadPolicy.ISOLATE and demand.numa and demand.pinned:
             assert not host.hyperthreading
         if host.ovs_dpdk and demand.normal_ports:
             assert demand.huge_pages
