@@ -178,11 +178,6 @@ class HostState:
                 self.whole_pf[n] = sign > 0
                 self.vfs[n] += sign * host.nics[n].vfs
             else:
-                self.vfs[n] += sign * 1
-        if sign > 0:
-            # A PF is free whole again only when none of its VFs is in use.
-            for n, nic in enumerate(host.nics):
-                self.whole_pf[n] = self.vfs[n] == nic.vfs
-        else:
-            for port in claim.ports:
-                self.whole_pf[_nic_index(host, port.device)] = False
+                self.vfs[n] += sign
+                # A PF can go whole only while none of its VFs is in use.
+                self.whole_pf[n] = self.vfs[n] == host.nics[n].vfs

@@ -106,3 +106,16 @@ def test_host_without_optional_fields() -> None:
     )
     assert host.cells[0].pcpus == 0 and host.cells[0].shared_cpus == 2
     assert host.nics == () and not host.ovs_dpdk and host.cpu_ratio == 1.0
+
+
+def test_releasing_a_vf_does_not_free_a_pf_taken_whole_elsewhere() -> None:
+    document = yaml.safe_load(LAB.read_text())
+    document["hosts"][0]["nics"][0]["vfs"] = 0  # a PF without VFs, only passed through whole
+    graph = build_graph(SiteInventory(document))
+    whole = Claim(ports=(PortClaim("a", "0000:3b:00.0", "sriov-n3", 0, whole_pf=True),))
+    vf = Claim(ports=(PortClaim("b", "0000:3b:00.1", "sriov-n6", 0),))
+    graph.apply(Usage("compute-01", "whole", whole))
+    graph.apply(Usage("compute-01", "vf", vf))
+    graph.remove("vf")
+    state = graph.states["compute-01"]
+    assert not state.whole_pf[0] and state.whole_pf[1]
