@@ -35,6 +35,7 @@ from benchmarks._placement_workloads import (
 )
 from benchmarks.report import report
 from nfvo.placement.engine import plan
+from nfvo.placement.model import Objective
 from nfvo.vim.infrastructure import CapacityView, build_graph
 from nfvo.vim.inventory import SiteInventory, validate_inventory
 
@@ -51,12 +52,19 @@ def _hosts_used(result: Any) -> int:
 
 
 def scale(hosts: int = 1000, vnfcs: int = 10_000) -> dict[str, Any]:
-    graph = _site(cloud_document(hosts))
+    document = cloud_document(hosts)
+    started = time.perf_counter()
+    graph = _site(document)
+    build_seconds = time.perf_counter() - started
     request = scale_request(vnfcs)
     gc.collect()
     started = time.perf_counter()
     result = plan(request, graph.capacity_view())
     seconds = time.perf_counter() - started
+    spread = request.model_copy(update={"objective": Objective.SPREAD})
+    started = time.perf_counter()
+    spread_result = plan(spread, graph.capacity_view())
+    spread_seconds = time.perf_counter() - started
     tracemalloc.start()
     plan(request, graph.capacity_view())
     _, peak = tracemalloc.get_traced_memory()
@@ -75,6 +83,10 @@ def scale(hosts: int = 1000, vnfcs: int = 10_000) -> dict[str, Any]:
         "scale_seconds": round(seconds, 3),
         "scale_peak_mib": round(peak / 2**20, 1),
         "scale_hosts_used": _hosts_used(result),
+        "scale_spread_seconds": round(spread_seconds, 3),
+        "scale_spread_hosts_used": _hosts_used(spread_result),
+        "graph_build_seconds": round(build_seconds, 3),
+        "graph_nodes": graph.graph.number_of_nodes(),
         "process_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "tenth_engine_hosts_used": _hosts_used(engine_small),
         "tenth_engine_feasible": engine_small.decision.feasible,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from nfvo.placement.demand import Demand, DemandError, demand_for
 from nfvo.placement.explain import explain
@@ -32,6 +33,7 @@ from nfvo.vim.tags import safe_name_part
 from nfvo.vim.usage import Usage
 
 DEFAULT_REPAIR_BUDGET = 200
+SortKey = Callable[[Unit], tuple[object, ...]]
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,41 @@ def plan(
     position = {vnfc.vnfc_id: i for i, vnfc in enumerate(request.vnfcs)}
     member_index = {g.group_id: [position[m] for m in g.members] for g in request.groups}
     first_failure: tuple[Search, int] | None = None
-    for dissolve_soft, order in ((False, _by_size), (False, _by_memory), (True, _by_size)):
-        units = _units(request, demands, view.zones, position, dissolve_soft)
-        units.sort(key=order())
+    for attempt in _attempts(request):
+        units = _units(request, demands, view.zones, position, attempt)
+        units.sort(key=attempt.order())
         search = Search(_copy(view), units, member_index, repair_budget)
         failed = search.run()
         if failed is None:
-            return _feasible(request, search, age)
+            return _feasible(request, search, age, attempt.caveats)
         first_failure = first_failure or (search, failed)
-    search, failed = first_failure  # type: ignore[misc]
+    assert first_failure is not None  # there is always at least one attempt
+    search, failed = first_failure
     return _refused(request, _explain_unit(request, search, failed), age)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One way to run the search; later ones give up a preference, never a rule."""
+
+    order: Callable[[], SortKey]
+    spread: bool
+    dissolve_soft: bool = False
+    caveats: tuple[str, ...] = ()
+
+
+def _attempts(request: PlacementRequest) -> list[Attempt]:
+    spread = request.objective == Objective.SPREAD
+    by_size = partial(_by_size, by_size_only=spread)
+    attempts = [Attempt(by_size, spread), Attempt(_by_memory, spread)]
+    if any(g.best_effort and g.kind == AffinityKind.AFFINITY for g in request.groups):
+        caveat = "best-effort host affinity could not be kept"
+        attempts.append(Attempt(by_size, spread, dissolve_soft=True, caveats=(caveat,)))
+    if spread:
+        # Spreading fragments NUMA cells; packing may still fit what spreading cannot.
+        caveat = "could not spread: packed instead"
+        attempts.append(Attempt(_by_size, False, caveats=(caveat,)))
+    return attempts
 
 
 def _copy(view: CapacityView) -> CapacityView:
@@ -135,7 +162,7 @@ def _units(
     demands: list[Demand],
     zones: list[str],
     position: dict[str, int],
-    dissolve_soft: bool,
+    attempt: Attempt,
 ) -> list[Unit]:
     """One unit per VNFC, except host-affinity groups whose members go together."""
     parent = list(range(len(request.vnfcs)))
@@ -148,7 +175,7 @@ def _units(
 
     for group in request.groups:
         together = group.kind is AffinityKind.AFFINITY and group.scope is AffinityScope.NFVI_NODE
-        if together and not (dissolve_soft and group.best_effort):
+        if together and not (attempt.dissolve_soft and group.best_effort):
             first = position[group.members[0]]
             for member in group.members[1:]:
                 parent[root(position[member])] = root(first)
@@ -159,7 +186,6 @@ def _units(
     for group in request.groups:
         for vnfc_id in group.members:
             groups_of.setdefault(position[vnfc_id], []).append(group)
-    spread = request.objective is Objective.SPREAD
     allowed = request.allowed_zones
     base = tuple(zone for zone in zones if allowed is None or zone in allowed)
     units: list[Unit] = []
@@ -171,21 +197,21 @@ def _units(
                 demands=tuple(demands[i] for i in indexes),
                 zones=_zones(request, indexes, base),
                 groups=groups,
-                spread=spread,
+                spread=attempt.spread,
             )
         )
     return units
 
 
-SortKey = Callable[[Unit], tuple[object, ...]]
-
-
-def _by_size() -> SortKey:
+def _by_size(by_size_only: bool = False) -> SortKey:
     first_seen: dict[object, int] = {}
 
     def key(unit: Unit) -> tuple[object, ...]:
         size = tuple(-sum(values) for values in zip(*(d.size for d in unit.demands), strict=True))
-        return (not unit.groups, size, first_seen.setdefault(unit.key, len(first_seen)))
+        first = first_seen.setdefault(unit.key, len(first_seen))
+        # Grouped units first packs better (they open the hosts the rest fill); spreading
+        # them first fragments the cells bigger units need, so spread goes by size.
+        return (size, not unit.groups, first) if by_size_only else (not unit.groups, size, first)
 
     return key
 
@@ -211,11 +237,13 @@ def _server_groups(request: PlacementRequest) -> dict[str, str]:
     return names
 
 
-def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
+def _feasible(
+    request: PlacementRequest, search: Search, age: float, caveats: tuple[str, ...]
+) -> Plan:
     view = search.view
     placements: list[VnfcPlacement] = []
     usages: list[Usage] = []
-    by_host = request.mode is PlacementMode.HOST
+    by_host = request.mode == PlacementMode.HOST
     server_groups = _server_groups(request)
     for index, vnfc in enumerate(request.vnfcs):
         host = view.hosts[search.host_of[index]]
@@ -236,9 +264,9 @@ def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
             )
         )
         usages.append(Usage(host.name, f"{request.request_id}/{vnfc.vnfc_id}", claim))
-    caveats = []
+    notes = list(caveats)
     if not by_host:
-        caveats.append(
+        notes.append(
             "no admin rights: Nova picks the host within the zone and server group; "
             "NUMA cells and PFs are predictions on the host we expect"
         )
@@ -246,7 +274,7 @@ def _feasible(request: PlacementRequest, search: Search, age: float) -> Plan:
         request_id=request.request_id,
         placements=placements,
         graph_age_seconds=age,
-        caveats=caveats,
+        caveats=notes,
     )
     return Plan(decision, tuple(usages))
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from descriptors.requirements import InterfaceRequirement, NumaNodeSplit
-from nfvo.placement.engine import place, plan
+from nfvo.placement.engine import _attempts, place, plan
 from nfvo.placement.fit import OVS_DPDK_CONSTRAINT
 from nfvo.placement.model import (
     AffinityGroup,
@@ -381,3 +381,20 @@ def test_anti_affinity_members_spread_over_zones_and_pack_within() -> None:
 def test_thread_policy_is_ignored_for_shared_guests() -> None:
     req = request(vdu(thread_policy="isolate"))
     assert place(req, view(host("ht", traits=HT))).feasible
+
+
+def test_spread_gives_way_to_pack_rather_than_fail() -> None:
+    one_cell = [cell(0, cores=4, dedicated=2, memory_mb=8192)]
+    hosts = view(host("a", numa_cells=one_cell), host("b", numa_cells=one_cell))
+    pinned = vdu("p", vcpus=1, memory_mb=4096, cpu_policy="dedicated")
+    large = vdu("r", vcpus=1, memory_mb=7168)
+    decision = place(
+        request(
+            pinned, pinned.model_copy(update={"vdu_id": "q"}), large, objective=Objective.SPREAD
+        ),
+        hosts,
+    )
+    placed = hosts_of(decision)
+    assert placed["p-0"] == placed["q-0"] != placed["r-0"]
+    last = _attempts(request(large, objective=Objective.SPREAD))[-1]
+    assert not last.spread and last.caveats == ("could not spread: packed instead",)
