@@ -2,7 +2,8 @@
 
 - Guests with a NUMA topology (dedicated or mixed CPUs, huge pages, ``hw:numa_nodes``)
   take each guest node from one host cell, N nodes from N distinct cells, trying cell
-  permutations in order as Nova's ``numa_fit_instance_to_host`` does: pinned CPUs from
+  permutations as Nova's ``numa_fit_instance_to_host`` does (in cell order; Nova first
+  sorts cells by usage, so the chosen cell is a prediction): pinned CPUs from
   the cell's dedicated set, shared vCPUs from its shared set (with the CPU ratio), and
   memory as huge pages of the cell or, with small pages, from the cell's memory.
 - SR-IOV ports take a VF (``direct``/``macvtap``) or a whole PF with no VF in use
