@@ -2,8 +2,8 @@
 
 - Guests with a NUMA topology (dedicated or mixed CPUs, huge pages, ``hw:numa_nodes``)
   take each guest node from one host cell, N nodes from N distinct cells, trying cell
-  permutations as Nova's ``numa_fit_instance_to_host`` does (in cell order; Nova first
-  sorts cells by usage, so the chosen cell is a prediction): pinned CPUs from
+  permutations as Nova's ``numa_fit_instance_to_host`` does, cells sorted by usage as
+  the host's cell strategy says (pack or spread): pinned CPUs from
   the cell's dedicated set, shared vCPUs from its shared set (with the CPU ratio), and
   memory as huge pages of the cell or, with small pages, from the cell's memory.
 - SR-IOV ports take a VF (``direct``/``macvtap``) or a whole PF with no VF in use
@@ -74,11 +74,39 @@ def fit(host: Host, state: HostState, demand: Demand) -> Claim | None:
         )
     if demand.pinned > sum(state.pinned):
         return None  # the cheap test that rejects most full hosts
-    for cells in permutations(range(len(host.cells)), len(demand.nodes)):
+    for cells in permutations(cell_order(host, state, demand), len(demand.nodes)):
         claim = _fit_cells(host, state, demand, cells)
         if claim is not None:
             return claim
     return None
+
+
+def cell_order(host: Host, state: HostState, demand: Demand) -> list[int]:
+    """Host cell indexes in the order Nova tries them: by free CPUs of the kind the guest
+    takes, then free memory of its page size (most free first, or most used first when
+    the host packs cells); guests without SR-IOV ports try cells without VFs first."""
+    order = list(range(len(host.cells)))
+    if len(order) == 1:
+        return order
+    pinned = demand.pinned > 0
+
+    def free(index: int) -> tuple[int, int]:
+        cpus = state.pinned[index] if pinned else state.shared[index]
+        if demand.page_size is PageSize.SIZE_1GB:
+            memory = state.pages_1gb[index] * 1024
+        elif demand.page_size is PageSize.SIZE_2MB:
+            memory = state.pages_2mb[index] * 2
+        elif demand.huge_pages:
+            memory = state.pages_1gb[index] * 1024 + state.pages_2mb[index] * 2
+        else:
+            memory = state.memory[index]
+        return cpus, memory
+
+    order.sort(key=free, reverse=not host.pack_numa_cells)  # stable: ties keep cell order
+    if not demand.ports:
+        with_vfs = {nic.numa_cell for nic in host.nics if nic.physnet}
+        order.sort(key=lambda index: host.cells[index].cell_id in with_vfs)
+    return order
 
 
 def _fit_cells(

@@ -71,6 +71,9 @@ class Host:
     disk_ratio: float = 1.0
     disk_gb: int = 0
     reserved_memory_mb: int = 0
+    # Nova's [compute] packing_host_numa_cells_allocation_strategy: True tries the most
+    # used cells first; False (the default of current releases) the most free first.
+    pack_numa_cells: bool = False
 
     @property
     def hyperthreading(self) -> bool:
@@ -98,6 +101,7 @@ class Host:
             self.disk_ratio,
             self.disk_gb,
             self.reserved_memory_mb,
+            self.pack_numa_cells,
         )
 
     def empty_state(self) -> HostState:
@@ -135,7 +139,7 @@ def _cell(raw: dict[str, Any]) -> NumaCell:
     )
 
 
-def host_from_inventory(raw: dict[str, Any]) -> Host:
+def host_from_inventory(raw: dict[str, Any], pack_numa_cells: bool = False) -> Host:
     """One inventory host (defaults already merged) as a :class:`Host`."""
     ratios = raw.get("allocation_ratios", {})
     return Host(
@@ -161,6 +165,7 @@ def host_from_inventory(raw: dict[str, Any]) -> Host:
         disk_ratio=float(ratios.get("disk", 1.0)),
         disk_gb=int(raw.get("disk_gb", 0)),
         reserved_memory_mb=int(raw.get("reserved_host_memory_mb", 0)),
+        pack_numa_cells=pack_numa_cells,
     )
 
 
@@ -239,14 +244,20 @@ class CapacityView:
     built_at: float
 
 
-def build_graph(inventory: SiteInventory, usages: Iterable[Usage] = ()) -> InfrastructureGraph:
-    """The graph for a site, with ``usages`` (servers already running) applied."""
+def build_graph(
+    inventory: SiteInventory, usages: Iterable[Usage] = (), pack_numa_cells: bool = False
+) -> InfrastructureGraph:
+    """The graph for a site, with ``usages`` (servers already running) applied.
+
+    ``pack_numa_cells`` is the site's Nova cell strategy (the inventory has no field
+    for it), so predicted cells follow what Nova will choose.
+    """
     graph: nx.DiGraph = nx.DiGraph()
     hosts: dict[str, Host] = {}
     for zone in inventory.zones:
         graph.add_node(("zone", zone), kind="zone")
     for raw in inventory_hosts(inventory):
-        host = host_from_inventory(raw)
+        host = host_from_inventory(raw, pack_numa_cells)
         hosts[host.name] = host
         _add_host(graph, host)
     zones = list(dict.fromkeys([*inventory.zones, *(h.zone for h in hosts.values())]))

@@ -58,7 +58,9 @@ def host(name: str, zone: str = "az-1", **fields: Any) -> dict[str, Any]:
     return raw
 
 
-def graph(*hosts: dict[str, Any], zones: tuple[str, ...] = ("az-1", "az-2")) -> InfrastructureGraph:
+def graph(
+    *hosts: dict[str, Any], zones: tuple[str, ...] = ("az-1", "az-2"), pack_numa_cells: bool = False
+) -> InfrastructureGraph:
     document = {
         "version": 1,
         "regions": [{"name": "r"}],
@@ -66,7 +68,7 @@ def graph(*hosts: dict[str, Any], zones: tuple[str, ...] = ("az-1", "az-2")) -> 
         "hosts": list(hosts),
     }
     validate_inventory(document, "test")
-    return build_graph(SiteInventory(document))
+    return build_graph(SiteInventory(document), pack_numa_cells=pack_numa_cells)
 
 
 def view(*hosts: dict[str, Any], zones: tuple[str, ...] = ("az-1", "az-2")) -> CapacityView:

@@ -82,8 +82,8 @@ def test_engine_is_complete_on_tiny_sites(
 
 @pytest.mark.deep
 @pytest.mark.xfail(
-    reason="cells are chosen first fit, in cell order, as Nova's packing strategy does; "
-    "rare NUMA guests with shared CPUs fit only with another cell choice",
+    reason="cells are taken first fit in the order Nova tries them, as Nova does; "
+    "rare NUMA guests fit only with another cell choice",
     strict=False,
 )
 @settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))

@@ -398,3 +398,18 @@ def test_spread_gives_way_to_pack_rather_than_fail() -> None:
     assert placed["p-0"] == placed["q-0"] != placed["r-0"]
     last = _attempts(request(large, objective=Objective.SPREAD))[-1]
     assert not last.spread and last.caveats == ("could not spread: packed instead",)
+
+
+def test_cells_follow_the_site_strategy_spread_by_default() -> None:
+    req = request(vdu(vcpus=2, cpu_policy="dedicated"), count=2)
+    spread = place(req, view(host("a")))
+    assert [p.numa_cells for p in spread.placements] == [[0], [1]]
+    packed = place(req, graph(host("a"), pack_numa_cells=True).capacity_view())
+    assert [p.numa_cells for p in packed.placements] == [[0], [0]]
+
+
+def test_guests_without_sriov_ports_prefer_cells_without_vfs() -> None:
+    decision = place(
+        request(vdu(vcpus=2, cpu_policy="dedicated")), view(host("a", nics=[nic("p0", "sriov-n3")]))
+    )
+    assert decision.placements[0].numa_cells == [1]

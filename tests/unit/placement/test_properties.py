@@ -97,7 +97,10 @@ def requirements(draw: st.DrawFn, name: str) -> VduRequirement:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[InfrastructureGraph, PlacementRequest]:
-    site = graph(*[draw(hosts(i)) for i in range(draw(st.integers(1, 6)))])
+    site = graph(
+        *[draw(hosts(i)) for i in range(draw(st.integers(1, 6)))],
+        pack_numa_cells=draw(st.booleans()),
+    )
     vdus = [draw(requirements(f"v{i}")) for i in range(draw(st.integers(1, 3)))]
     vnfcs = [
         VnfcRequest(vnfc_id=f"c{i}", vdu_id=r.vdu_id, requirement=r)
