@@ -105,7 +105,13 @@ def quality(level: float, instances: int, seconds: float, seed: int) -> dict[str
     rng = random.Random(seed)
     ratios: list[float] = []
     nova_ratios: list[float] = []
-    counts = {"exact_feasible": 0, "exact_optimal": 0, "engine_found": 0, "nova_found": 0}
+    counts = {
+        "exact_feasible": 0,
+        "exact_optimal": 0,
+        "exact_infeasible": 0,
+        "engine_found": 0,
+        "nova_found": 0,
+    }
     engine_time = 0.0
     for _ in range(instances):
         document, request = small_instance(rng, level)
@@ -116,6 +122,7 @@ def quality(level: float, instances: int, seconds: float, seed: int) -> dict[str
         baseline = nova_like(request, _copy(view))
         exact = solve(request, _copy(view), seconds)
         if exact.status not in ("OPTIMAL", "FEASIBLE"):
+            counts["exact_infeasible"] += exact.status == "INFEASIBLE"
             continue
         counts["exact_feasible"] += 1
         counts["engine_found"] += result.decision.feasible
@@ -132,6 +139,7 @@ def quality(level: float, instances: int, seconds: float, seed: int) -> dict[str
         f"{tag}_instances": instances,
         f"{tag}_exact_feasible": counts["exact_feasible"],
         f"{tag}_exact_optimal": counts["exact_optimal"],
+        f"{tag}_exact_infeasible": counts["exact_infeasible"],
         f"{tag}_found_rate": round(counts["engine_found"] / feasible, 3),
         f"{tag}_hosts_over_optimum": round(statistics.fmean(ratios) - 1, 4) if ratios else 0.0,
         f"{tag}_nova_like_found_rate": round(counts["nova_found"] / feasible, 3),
