@@ -129,10 +129,12 @@ def _refusal(request: PlacementRequest) -> PlacementExplanation | None:
         candidates = {g.group_id: g for m in anti.members for g in together_of.get(m, [])}
         for together in candidates.values():
             both = set(anti.members) & set(together.members)
-            if together.scope is anti.scope and len(both) > 1:
+            # One host is in one zone, so host affinity also contradicts zone anti-affinity.
+            nested = together.scope is AffinityScope.NFVI_NODE and anti.scope is AffinityScope.ZONE
+            if (together.scope is anti.scope or nested) and len(both) > 1:
                 return PlacementExplanation(
-                    needs=f"groups {together.group_id} (affinity) and {anti.group_id} "
-                    f"(anti-affinity) both hold {sorted(both)} at scope {anti.scope}",
+                    needs=f"groups {together.group_id} (affinity, {together.scope}) and "
+                    f"{anti.group_id} (anti-affinity, {anti.scope}) both hold {sorted(both)}",
                 )
     return None
 

@@ -297,6 +297,15 @@ def test_unsupported_scopes_are_refused(scope: str) -> None:
     assert f"scope {scope}" in decision.explanation.needs
 
 
+def test_host_affinity_contradicts_zone_anti_affinity() -> None:
+    rules = [
+        group("affinity", "nfvi_node", "vdu-0", "vdu-1"),
+        group("anti_affinity", "zone", "vdu-0", "vdu-1"),
+    ]
+    decision = place(request(vdu(), count=2, groups=rules), view(host("a"), host("b", "az-2")))
+    assert decision.explanation is not None and "both hold" in decision.explanation.needs
+
+
 def test_contradicting_groups_are_refused() -> None:
     rules = [
         group("affinity", "nfvi_node", "vdu-0", "vdu-1"),
