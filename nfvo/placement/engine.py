@@ -63,7 +63,8 @@ def plan(
     position = {vnfc.vnfc_id: i for i, vnfc in enumerate(request.vnfcs)}
     member_index = {g.group_id: [position[m] for m in g.members] for g in request.groups}
     first_failure: tuple[Search, int] | None = None
-    for attempt in _attempts(request):
+    attempts = _attempts(request)
+    for attempt in attempts:  # grows while iterating: zone retries are appended
         units = _units(request, demands, view.zones, position, attempt)
         units.sort(key=attempt.order())
         search = Search(_copy(view), units, member_index, repair_budget)
@@ -71,6 +72,8 @@ def plan(
         if failed is None:
             return _feasible(request, search, age, attempt.caveats)
         first_failure = first_failure or (search, failed)
+        if attempt is attempts[0]:
+            attempts += _zone_retries(search, failed, attempt)
     assert first_failure is not None  # there is always at least one attempt
     search, failed = first_failure
     return _refused(request, _explain_unit(request, search, failed), age)
@@ -84,6 +87,7 @@ class Attempt:
     spread: bool
     dissolve_soft: bool = False
     caveats: tuple[str, ...] = ()
+    pins: tuple[tuple[str, str], ...] = ()  # (zone-affinity group id, zone) to try
 
 
 def _attempts(request: PlacementRequest) -> list[Attempt]:
@@ -98,6 +102,21 @@ def _attempts(request: PlacementRequest) -> list[Attempt]:
         caveat = "could not spread: packed instead"
         attempts.append(Attempt(_by_size, False, caveats=(caveat,)))
     return attempts
+
+
+def _zone_retries(search: Search, failed: int, attempt: Attempt) -> list[Attempt]:
+    """Greedy commits a zone-affinity group to its first member's zone; when a later
+    member finds no room there, try the group in each other zone it may use."""
+    unit = search.units[failed]
+    for group in unit.groups:
+        if group.kind is AffinityKind.AFFINITY and group.scope is AffinityScope.ZONE:
+            tried = search.zones_of(group, unit)
+            return [
+                Attempt(attempt.order, attempt.spread, pins=((group.group_id, zone),))
+                for zone in unit.zones
+                if zone not in tried
+            ]
+    return []
 
 
 def _copy(view: CapacityView) -> CapacityView:
@@ -191,13 +210,18 @@ def _units(
     allowed = request.allowed_zones
     base = tuple(zone for zone in zones if allowed is None or zone in allowed)
     units: list[Unit] = []
+    pins = dict(attempt.pins)
     for indexes in members.values():
         groups = tuple({g.group_id: g for i in indexes for g in groups_of.get(i, [])}.values())
+        unit_zones = _zones(request, indexes, base)
+        for group in groups:
+            if group.group_id in pins:
+                unit_zones = tuple(z for z in unit_zones if z == pins[group.group_id])
         units.append(
             Unit(
                 members=indexes,
                 demands=tuple(demands[i] for i in indexes),
-                zones=_zones(request, indexes, base),
+                zones=unit_zones,
                 groups=groups,
                 spread=attempt.spread,
             )

@@ -422,3 +422,12 @@ def test_guests_without_sriov_ports_prefer_cells_without_vfs() -> None:
         request(vdu(vcpus=2, cpu_policy="dedicated")), view(host("a", nics=[nic("p0", "sriov-n3")]))
     )
     assert decision.placements[0].numa_cells == [1]
+
+
+def test_zone_affinity_moves_the_group_to_a_zone_with_room() -> None:
+    # Pack opens az-1 first; only az-2 holds all three members.
+    hosts = view(host("a", "az-1"), host("b", "az-2"), host("c", "az-2"))
+    big = vdu(vcpus=6, cpu_policy="dedicated")
+    rules = [group("affinity", "zone", "vdu-0", "vdu-1", "vdu-2", "vdu-3")]
+    decision = place(request(big, count=4, groups=rules), hosts)
+    assert {p.zone for p in decision.placements} == {"az-2"}
