@@ -431,3 +431,45 @@ def test_zone_affinity_moves_the_group_to_a_zone_with_room() -> None:
     rules = [group("affinity", "zone", "vdu-0", "vdu-1", "vdu-2", "vdu-3")]
     decision = place(request(big, count=4, groups=rules), hosts)
     assert {p.zone for p in decision.placements} == {"az-2"}
+
+
+def test_numa_split_that_no_cell_pair_holds() -> None:
+    split = [
+        NumaNodeSplit(vcpus=[0, 1, 2, 3], memory_mb=1024),
+        NumaNodeSplit(vcpus=[4], memory_mb=1024),
+    ]
+    req = request(vdu(vcpus=5, memory_mb=2048, cpu_policy="dedicated", numa_split=split))
+    cells = [cell(0, dedicated=3), cell(1, dedicated=3)]
+    assert constraints(place(req, view(host("h1", numa_cells=cells)))) == {
+        "room for it in 2 NUMA cells": 1
+    }
+
+
+@pytest.mark.parametrize(
+    ("pages", "claimed"), [({"pages_1gb": 2}, "pages_1gb"), ({"pages_2mb": 1024}, "pages_2mb")]
+)
+def test_large_pages_take_the_largest_size_available(pages: dict[str, int], claimed: str) -> None:
+    req = request(vdu(memory_mb=2048, cpu_policy="dedicated", page_size="large"))
+    result = plan(req, view(host("h1", numa_cells=[cell(0, **pages)])))
+    assert getattr(result.usages[0].claim.cells[0], claimed) > 0
+    assert constraints(place(req, view(host("h1", numa_cells=[cell(0)])))) == {"huge pages": 1}
+
+
+def test_any_page_size_falls_back_to_small_pages() -> None:
+    req = request(vdu(memory_mb=2048, cpu_policy="dedicated", page_size="any"))
+    result = plan(req, view(host("h1", numa_cells=[cell(0)])))
+    assert result.usages[0].claim.cells[0].memory_mb == 2048
+
+
+def test_macvtap_ports_take_a_vf_too() -> None:
+    req = request(vdu(cpu_policy="dedicated", interfaces=sriov("n3", vnic_type="macvtap")))
+    decision = place(req, view(host("h1", nics=[nic("p0", "sriov-n3", vfs=1)])))
+    assert decision.placements[0].physical_functions[0].device == "p0"
+    assert constraints(
+        place(
+            request(
+                vdu(cpu_policy="dedicated", interfaces=sriov("n3", vnic_type="macvtap")), count=2
+            ),
+            view(host("h1", nics=[nic("p0", "sriov-n3", vfs=1)])),
+        )
+    ) == {"a VF on sriov-n3": 1}
