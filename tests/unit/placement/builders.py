@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from descriptors.requirements import InterfaceRequirement, VduRequirement
-from nfvo.placement.model import NetworkBinding, PlacementRequest, VnfcRequest
+from nfvo.placement.model import NetworkBinding, PlacementDecision, PlacementRequest, VnfcRequest
 from nfvo.vim.infrastructure import CapacityView, InfrastructureGraph, build_graph
 from nfvo.vim.inventory import SiteInventory, validate_inventory
 
@@ -96,3 +96,14 @@ def request(*requirements: VduRequirement, count: int = 1, **fields: Any) -> Pla
     ]
     fields.setdefault("network_bindings", BINDINGS)
     return PlacementRequest(request_id="req", vnfcs=vnfcs, **fields)
+
+
+def constraints(decision: PlacementDecision) -> dict[str, int]:
+    assert decision.explanation is not None, "expected a refusal"
+    assert not decision.placements
+    return {f.constraint: f.hosts for f in decision.explanation.failures}
+
+
+def hosts_of(decision: PlacementDecision) -> dict[str, Any]:
+    assert decision.feasible, str(decision.explanation)
+    return {p.vnfc_id: p.host for p in decision.placements}
