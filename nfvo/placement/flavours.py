@@ -1,0 +1,180 @@
+"""The OpenStack side of a grant: flavours whose extra specs make Nova place each VNFC
+as decided, and a decision turned into the Grant's own fields.
+
+One flavour per distinct virtual compute descriptor (the VDU), named from its content
+with :func:`nfvo.vim.tags.content_name`, so the VNFM's find-or-create by name never
+makes a second one. ``vimFlavourId`` is that name unless the caller already knows the
+VIM's id for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from descriptors.requirements import CpuPolicy, EmulatorThreadsPolicy, VduRequirement
+from nfvo.placement.model import PlacementDecision, PlacementRequest
+from nfvo.sol.grant import (
+    GrantInfo,
+    GrantVimAssets,
+    PhysicalFunctionHint,
+    PlacementHint,
+    VimComputeResourceFlavour,
+    ZoneInfo,
+    placement_params,
+)
+from nfvo.vim.tags import content_name, safe_name_part
+
+
+@dataclass(frozen=True)
+class FlavourSpec:
+    name: str
+    vcpus: int
+    ram_mb: int
+    disk_gb: int
+    extra_specs: Mapping[str, str]
+
+
+def cpu_ranges(cpus: list[int]) -> str:
+    """Nova's CPU set syntax: ``[0, 1, 2, 5]`` -> ``0-2,5``."""
+    ranges: list[str] = []
+    ordered = sorted(set(cpus))
+    start = previous = ordered[0]
+    for cpu in [*ordered[1:], None]:
+        if cpu is not None and cpu == previous + 1:
+            previous = cpu
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        if cpu is not None:
+            start = previous = cpu
+    return ",".join(ranges)
+
+
+def extra_specs(requirement: VduRequirement) -> dict[str, str]:
+    """The extra specs that ask Nova for what the engine fitted (ours win over ``extra``)."""
+    specs = dict(requirement.extra)
+    if requirement.cpu_policy is not CpuPolicy.SHARED:
+        specs["hw:cpu_policy"] = requirement.cpu_policy.value
+        if requirement.thread_policy is not None:
+            specs["hw:cpu_thread_policy"] = requirement.thread_policy.value
+        if requirement.emulator_threads is EmulatorThreadsPolicy.ISOLATE:
+            specs["hw:emulator_threads_policy"] = "isolate"
+    if requirement.cpu_policy is CpuPolicy.MIXED:
+        specs["hw:cpu_dedicated_mask"] = cpu_ranges(requirement.dedicated_cpus)
+    nodes = requirement.numa_nodes or (len(requirement.numa_split) or None)
+    if nodes is not None:
+        specs["hw:numa_nodes"] = str(nodes)
+    for index, node in enumerate(requirement.numa_split):
+        specs[f"hw:numa_cpus.{index}"] = cpu_ranges(node.vcpus)
+        specs[f"hw:numa_mem.{index}"] = str(node.memory_mb)
+    if requirement.page_size is not None:
+        specs["hw:mem_page_size"] = requirement.page_size.value
+    return specs
+
+
+def flavour_spec(requirement: VduRequirement) -> FlavourSpec:
+    specs = extra_specs(requirement)
+    canonical = json.dumps(
+        {
+            "vcpus": requirement.vcpus,
+            "ram": requirement.memory_mb,
+            "disk": requirement.disk_gb,
+            "extra_specs": specs,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return FlavourSpec(
+        name=content_name("flavor", canonical),
+        vcpus=requirement.vcpus,
+        ram_mb=requirement.memory_mb,
+        disk_gb=requirement.disk_gb,
+        extra_specs=specs,
+    )
+
+
+def flavours_for(request: PlacementRequest) -> dict[str, FlavourSpec]:
+    """One flavour per virtual compute descriptor (``vdu_id``) of the request.
+
+    Raises ValueError when two VNFCs of one VDU carry different requirements.
+    """
+    flavours: dict[str, FlavourSpec] = {}
+    for vnfc in request.vnfcs:
+        spec = flavour_spec(vnfc.requirement)
+        known = flavours.setdefault(vnfc.vdu_id, spec)
+        if known != spec:
+            raise ValueError(f"VDU {vnfc.vdu_id} has VNFCs with different requirements")
+    return flavours
+
+
+@dataclass(frozen=True)
+class GrantPlacement:
+    """The Grant fields a placement decision fills (SOL003 9.5.2.3)."""
+
+    zones: list[ZoneInfo]
+    add_resources: list[GrantInfo]
+    vim_assets: GrantVimAssets
+    additional_params: dict[str, Any]
+
+
+def zone_info_id(zone: str) -> str:
+    return f"zone-{safe_name_part(zone)}"
+
+
+def grant_placement(
+    request: PlacementRequest,
+    decision: PlacementDecision,
+    vim_connection_id: str | None = None,
+    flavour_ids: Mapping[str, str] | None = None,
+) -> GrantPlacement:
+    """The grant's zones, GrantInfo, flavours and placement hints for ``decision``.
+
+    ``flavour_ids`` maps flavour names to VIM ids where they are already known.
+    Raises ValueError for a decision without placements.
+    """
+    if not decision.feasible:
+        raise ValueError(f"decision {decision.request_id} has no placements to grant")
+    zones = sorted({p.zone for p in decision.placements})
+    infos = [
+        GrantInfo(
+            resource_definition_id=p.vnfc_id,
+            reservation_id=p.reservation_id,
+            vim_connection_id=vim_connection_id,
+            zone_id=zone_info_id(p.zone),
+        )
+        for p in decision.placements
+    ]
+    flavours = [
+        VimComputeResourceFlavour(
+            vim_connection_id=vim_connection_id,
+            vnfd_virtual_compute_desc_id=vdu_id,
+            vim_flavour_id=(flavour_ids or {}).get(spec.name, spec.name),
+        )
+        for vdu_id, spec in flavours_for(request).items()
+    ]
+    hints = {
+        p.vnfc_id: PlacementHint(
+            host=p.host,
+            server_group_id=p.server_group,
+            numa_cells=p.numa_cells,
+            physical_functions=[
+                PhysicalFunctionHint(
+                    cp_id=f.cp_id, physnet=f.physnet, device=f.device, numa_cell=f.numa_cell
+                )
+                for f in p.physical_functions
+            ],
+            predicted=p.predicted,
+        )
+        for p in decision.placements
+    }
+    return GrantPlacement(
+        zones=[
+            ZoneInfo(id=zone_info_id(z), zone_id=z, vim_connection_id=vim_connection_id)
+            for z in zones
+        ],
+        add_resources=infos,
+        vim_assets=GrantVimAssets(compute_resource_flavours=flavours),
+        additional_params=placement_params(hints),
+    )
