@@ -62,6 +62,7 @@ class Http:
 
     def __init__(self, sim: Simulator, token: str) -> None:
         self.url, self.token = sim.url, token
+        self.image_id = named(sim, "images", "cirros")
 
     async def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -165,3 +166,91 @@ async def streams(
     if keys:
         await client.delete(*keys)
     await client.aclose()
+
+
+def named(sim: Simulator, kind: str, name: str) -> str:
+    """The id of a flavor, image or network of the simulated cloud, by name."""
+    items = getattr(sim.cloud, kind)
+    return next(item.id for item in items.values() if item.name == name)
+
+
+LATEST = {"OpenStack-API-Version": "compute latest"}
+
+
+async def boot(
+    http: Http,
+    name: str,
+    flavor: str,
+    *,
+    network: str | None = None,
+    ports: list[str] | None = None,
+    version: str = "2.96",
+    hints: dict[str, Any] | None = None,
+    **extra: Any,
+) -> tuple[int, Any]:
+    networks: Any = [{"uuid": network}] if network else [{"port": p} for p in ports or []]
+    server = {
+        "name": name,
+        "flavorRef": flavor,
+        "imageRef": named_image(http),
+        "networks": networks or "none",
+        **extra,
+    }
+    body: dict[str, Any] = {"server": server}
+    if hints:
+        body["os:scheduler_hints"] = hints
+    status, data, _ = await http.call(
+        "POST", "/compute/v2.1/servers", body, {"OpenStack-API-Version": f"compute {version}"}
+    )
+    return status, data
+
+
+def named_image(http: Http) -> str:
+    return http.image_id
+
+
+async def show(http: Http, server_id: str, version: str = "2.96") -> dict[str, Any]:
+    status, body, _ = await http.call(
+        "GET",
+        f"/compute/v2.1/servers/{server_id}",
+        headers={"OpenStack-API-Version": f"compute {version}"},
+    )
+    assert status == 200, body
+    server: dict[str, Any] = body["server"]
+    return server
+
+
+async def sim_view(http: Http, path: str) -> Any:
+    status, body, _ = await http.call("GET", "/_sim" + path)
+    assert status == 200, body
+    return body
+
+
+async def make_flavor(
+    http: Http, name: str, vcpus: int, ram: int, specs: dict[str, str] | None = None, disk: int = 1
+) -> str:
+    status, body, _ = await http.call(
+        "POST",
+        "/compute/v2.1/flavors",
+        {"flavor": {"name": name, "vcpus": vcpus, "ram": ram, "disk": disk}},
+    )
+    assert status == 200, body
+    flavor_id: str = body["flavor"]["id"]
+    if specs:
+        status, body, _ = await http.call(
+            "POST", f"/compute/v2.1/flavors/{flavor_id}/os-extra_specs", {"extra_specs": specs}
+        )
+        assert status == 200, body
+    return flavor_id
+
+
+async def make_port(
+    http: Http, sim: Simulator, network: str, vnic: str = "normal", **extra: Any
+) -> str:
+    body = {
+        "port": {"network_id": named(sim, "networks", network), "binding:vnic_type": vnic, **extra}
+    }
+    status, data, _ = await http.call("POST", "/network/v2.0/ports", body)
+    assert status == 201, data
+    port_id: str = data["port"]["id"]
+    return port_id
