@@ -224,7 +224,8 @@ class Lifecycle:
             group.members.remove(server.id)
         server.deleted = True
         server.status, server.vm_state, server.task_state = "DELETED", "deleted", None
-        self.cloud.servers.pop(server.id, None)
+        server.updated_at = utc_now()
+        self.cloud.forget_server(server)
         await self.notify(server, "instance.delete.end")
 
     async def power_action(self, server: Server, action: str) -> None:

@@ -21,6 +21,8 @@ def _server(request: web.Request) -> Server:
 async def meta_data(request: web.Request) -> web.Response:
     server = _server(request)
     cloud = cloud_of(request)
+    keypair = cloud.keypairs.get((server.user_id, server.key_name or ""))
+    keys = {keypair["name"]: keypair["public_key"]} if keypair else {}
     body = {
         "uuid": server.id,
         "name": server.name,
@@ -29,15 +31,14 @@ async def meta_data(request: web.Request) -> web.Response:
         "availability_zone": server.zone,
         "project_id": server.project_id,
         "meta": dict(server.metadata),
-        "public_keys": {},
-        "keys": [],
+        "public_keys": keys,
+        "keys": [{"name": name, "type": "ssh", "data": key} for name, key in keys.items()],
         "devices": [],
         "dedicated_cpus": sorted(
             cpu for c in (server.claim.cells if server.claim else []) for cpu in c.pinning.values()
         )
         or None,
     }
-    del cloud
     return json_response(body)
 
 

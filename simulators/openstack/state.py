@@ -61,10 +61,19 @@ class Cloud:
     ports: dict[str, Port] = field(default_factory=dict)
     security_groups: dict[str, SecurityGroup] = field(default_factory=dict)
     servers: dict[str, Server] = field(default_factory=dict)
+    deleted_servers: dict[str, Server] = field(default_factory=dict)
     server_groups: dict[str, ServerGroup] = field(default_factory=dict)
     volumes: dict[str, Volume] = field(default_factory=dict)
+    keypairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     scheduling_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
     rng: random.Random = field(default_factory=random.Random)
+
+    def forget_server(self, server: Server, keep: int = 10_000) -> None:
+        """Remove a deleted server, keeping the newest for changes-since listings."""
+        self.servers.pop(server.id, None)
+        self.deleted_servers[server.id] = server
+        while len(self.deleted_servers) > keep:
+            del self.deleted_servers[next(iter(self.deleted_servers))]
 
     def host_of(self, server: Server) -> HostState | None:
         return self.hosts.get(server.host) if server.host else None

@@ -7,7 +7,15 @@ from typing import Any
 from aiohttp import web
 
 from simulators.openstack.microversion import Version, microversion_middleware
-from simulators.openstack.nova import actions, flavors, infra, server_groups, servers, volumes
+from simulators.openstack.nova import (
+    actions,
+    flavors,
+    infra,
+    keypairs,
+    server_groups,
+    servers,
+    volumes,
+)
 from simulators.openstack.web import (
     auth_middleware,
     base_url,
@@ -71,7 +79,7 @@ def compute_app() -> web.Application:
     app.router.add_get("/v2.1", version)
     app.router.add_get("/v2.1/", version)
     v21 = web.Application()
-    for module in (servers, actions, flavors, server_groups, infra, volumes):
+    for module in (servers, actions, flavors, server_groups, infra, volumes, keypairs):
         module.add_routes(v21)
     app.add_subapp("/v2.1", v21)
     return app

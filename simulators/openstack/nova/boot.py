@@ -164,6 +164,9 @@ def parse_boot(cloud: Cloud, body: dict[str, Any], identity: Identity, minor: in
     if group_id and group_id not in cloud.server_groups:
         raise _bad(f"Invalid input for field/attribute group. Value: {group_id}.")
     ports, networks = _networks(cloud, raw, identity, minor >= 37)
+    key_name = raw.get("key_name")
+    if key_name is not None and (identity.user_id, key_name) not in cloud.keypairs:
+        raise _bad("Invalid key_name provided.")
     return BootRequest(
         name=name,
         flavor=flavor,
@@ -175,7 +178,7 @@ def parse_boot(cloud: Cloud, body: dict[str, Any], identity: Identity, minor: in
         tags=check_tags(raw.get("tags", [])),
         user_data=_user_data(raw),
         config_drive=bool(raw.get("config_drive")),
-        key_name=raw.get("key_name"),
+        key_name=key_name,
         description=raw.get("description"),
         ports=ports,
         networks=networks,

@@ -16,6 +16,7 @@ from simulators.openstack.neutron.ports import create_port
 from simulators.openstack.nova.boot import parse_boot, pci_requests
 from simulators.openstack.nova.views import links, server_view
 from simulators.openstack.scheduler.request import InvalidRequest, build_request
+from simulators.openstack.state import Cloud
 from simulators.openstack.web import (
     ApiError,
     Identity,
@@ -109,7 +110,9 @@ def _matcher(request: web.Request) -> Any:
     admin = identity.is_admin
     all_tenants = admin and query.get("all_tenants", "0").lower() not in ("0", "false", "off")
     project = query.get("project_id") or query.get("tenant_id") if admin else None
-    name = re.compile(query["name"]) if "name" in query else None
+    name = _regex(query, "name")
+    ip = _regex(query, "ip")
+    cloud = cloud_of(request)
     since, before = (
         _since(query.get("changes-since"), "changes-since"),
         _since(query.get("changes-before"), "changes-before"),
@@ -138,6 +141,8 @@ def _matcher(request: web.Request) -> Any:
             return False
         if name is not None and not name.search(server.name):
             return False
+        if ip is not None and not any(ip.search(a) for a in _addresses(cloud, server)):
+            return False
         if since is not None and server.updated_at < since:
             return False
         if before is not None and server.updated_at > before:
@@ -149,6 +154,20 @@ def _matcher(request: web.Request) -> Any:
         return all(_simple_match(server, k, v) for k, v in simple.items())
 
     return matches
+
+
+def _regex(query: Any, key: str) -> re.Pattern[str] | None:
+    if key not in query:
+        return None
+    try:
+        return re.compile(query[key])
+    except re.error as exc:
+        raise ApiError(400, f"Invalid regular expression for {key}: {exc}") from exc
+
+
+def _addresses(cloud: Cloud, server: Server) -> list[str]:
+    ports = (cloud.ports.get(p) for p in server.port_ids)
+    return [ip["ip_address"] for port in ports if port for ip in port.fixed_ips]
 
 
 def _simple_match(server: Server, key: str, value: str) -> bool:
@@ -166,8 +185,18 @@ def _simple_match(server: Server, key: str, value: str) -> bool:
     return str(actual).lower() == value.lower()
 
 
+def _candidates(request: web.Request) -> list[Server] | dict[str, Server]:
+    """Newest first; deleted servers too when changes-since asks for them, as Nova does."""
+    cloud = cloud_of(request)
+    if "changes-since" not in request.query and "changes-before" not in request.query:
+        return cloud.servers
+    every = [*cloud.servers.values(), *cloud.deleted_servers.values()]
+    return sorted(every, key=lambda s: s.created_at)
+
+
 def _page(request: web.Request) -> tuple[list[Server], bool]:
-    servers = cloud_of(request).servers
+    candidates = _candidates(request)
+    servers = candidates if isinstance(candidates, dict) else {s.id: s for s in candidates}
     limit = min(int_query(request, "limit", MAX_LIMIT) or MAX_LIMIT, MAX_LIMIT)
     marker = request.query.get("marker")
     matches = _matcher(request)

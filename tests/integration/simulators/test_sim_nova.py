@@ -320,3 +320,48 @@ async def test_sdk_raises_not_found(sim: Simulator) -> None:
 
     with pytest.raises(openstack.exceptions.NotFoundException):
         await in_thread(work)
+
+
+async def test_changes_since_lists_deleted_servers(sim: Simulator, admin_http: Http) -> None:
+    _, body = await boot(admin_http, "gone", named(sim, "flavors", "m1.small"))
+    server_id = body["server"]["id"]
+    await admin_http.call("DELETE", f"/compute/v2.1/servers/{server_id}")
+    _, listed, _ = await admin_http.call("GET", "/compute/v2.1/servers/detail")
+    assert listed["servers"] == []
+    _, listed, _ = await admin_http.call(
+        "GET", "/compute/v2.1/servers/detail?changes-since=2000-01-01T00:00:00Z"
+    )
+    assert [(s["id"], s["status"]) for s in listed["servers"]] == [(server_id, "DELETED")]
+    status, _, _ = await admin_http.call("GET", f"/compute/v2.1/servers/{server_id}")
+    assert status == 404
+
+
+async def test_ip_filter_and_keypairs(sim: Simulator) -> None:
+    def work() -> tuple[list[str], str, int]:
+        conn = connect(sim.clouds_yaml_path, "sim-member")
+        keypair = conn.compute.create_keypair(name="ops")
+        server = conn.compute.create_server(
+            name="k",
+            flavor_id=named(sim, "flavors", "m1.small"),
+            image_id=named(sim, "images", "cirros"),
+            networks=[{"uuid": named(sim, "networks", "mgmt")}],
+            key_name="ops",
+        )
+        address = conn.compute.get_server(server.id).addresses["mgmt"][0]["addr"]
+        found = [s.name for s in conn.compute.servers(ip=address.replace(".", r"\.") + "$")]
+        try:
+            conn.compute.create_server(
+                name="bad",
+                flavor_id=named(sim, "flavors", "m1.small"),
+                image_id=named(sim, "images", "cirros"),
+                networks="none",
+                key_name="nope",
+            )
+        except openstack.exceptions.BadRequestException as exc:
+            return found, keypair.fingerprint, exc.status_code
+        return found, keypair.fingerprint, 0
+
+    found, fingerprint, status = await in_thread(work)
+    assert found == ["k"]
+    assert fingerprint.count(":") == 15
+    assert status == 400
