@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from simulators.openstack.inventory import HostSpec, NicSpec, NumaCellSpec
 
@@ -73,24 +74,33 @@ class HostState:
     def name(self) -> str:
         return self.spec.name
 
-    @property
+    # The capacities follow from the inventory and never change: computed once.
+    @cached_property
     def shared_cpu_count(self) -> int:
         return sum(len(c.shared_cpus) for c in self.cells)
 
-    @property
+    @cached_property
     def dedicated_cpu_count(self) -> int:
         return sum(len(c.dedicated_cpus) for c in self.cells)
 
-    @property
+    @cached_property
     def memory_mb(self) -> int:
         return sum(c.spec.memory_mb for c in self.cells)
 
-    def vcpu_capacity(self) -> int:
+    @cached_property
+    def _vcpu_capacity(self) -> int:
         return int(self.shared_cpu_count * self.spec.cpu_allocation_ratio)
 
-    def ram_capacity_mb(self) -> int:
+    @cached_property
+    def _ram_capacity_mb(self) -> int:
         usable = self.memory_mb - self.spec.reserved_host_memory_mb
         return int(usable * self.spec.ram_allocation_ratio)
+
+    def vcpu_capacity(self) -> int:
+        return self._vcpu_capacity
+
+    def ram_capacity_mb(self) -> int:
+        return self._ram_capacity_mb
 
     def disk_capacity_gb(self) -> int:
         return int(self.spec.disk_gb * self.spec.disk_allocation_ratio)

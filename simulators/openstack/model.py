@@ -6,6 +6,7 @@ import ipaddress
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from simulators.openstack.scheduler.claims import Claim
@@ -19,6 +20,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=65536)
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -115,17 +117,27 @@ class Subnet:
     pools: list[tuple[str, str]]
     ip_version: int = 4
     used: set[str] = field(default_factory=set)
+    cursor: int = 0
     tags: list[str] = field(default_factory=list)
     created_at: datetime = field(default_factory=utc_now)
 
     def allocate(self) -> str | None:
-        for start, end in self.pools:
-            low, high = int(ipaddress.ip_address(start)), int(ipaddress.ip_address(end))
-            for value in range(low, high + 1):
-                address = str(ipaddress.ip_address(value))
-                if address not in self.used:
-                    self.used.add(address)
-                    return address
+        """The lowest free address of the pools, searched from where the last one was."""
+        ranges = [
+            (int(ipaddress.ip_address(a)), int(ipaddress.ip_address(b))) for a, b in self.pools
+        ]
+        total = sum(high - low + 1 for low, high in ranges)
+        for step in range(total):
+            offset = (self.cursor + step) % total
+            for low, high in ranges:
+                if offset <= high - low:
+                    address = str(ipaddress.ip_address(low + offset))
+                    break
+                offset -= high - low + 1
+            if address not in self.used:
+                self.used.add(address)
+                self.cursor = (self.cursor + step + 1) % total
+                return address
         return None
 
 

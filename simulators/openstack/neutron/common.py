@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -32,11 +33,14 @@ def policy_refused(action: str) -> ApiError:
     return ApiError(403, f"({action}) is disallowed by policy", "PolicyNotAuthorized")
 
 
-def _matches(view: dict[str, Any], key: str, values: list[str]) -> bool:
-    actual = view.get(key)
+def _matches(actual: Any, values: list[str]) -> bool:
     if isinstance(actual, bool):
         return str(actual).lower() in (v.lower() for v in values)
     return ("" if actual is None else str(actual)) in values
+
+
+def _field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
 
 def _tags_match(tags: list[str], query: Any) -> bool:
@@ -62,30 +66,41 @@ def list_response(
     items: Iterable[Any],
     render: Callable[[Any], dict[str, Any]],
     allowed: set[str],
+    attributes: dict[str, Callable[[Any], Any]] | None = None,
 ) -> web.Response:
+    """Filter (on the records where an attribute getter is known, else on the rendered
+    view) and page with limit/marker in creation order, rendering only what is needed."""
     query = request.query
     unknown = [k for k in query if k not in SPECIAL and k not in allowed]
     if unknown:
         raise ApiError(400, f"{unknown} is invalid attribute for filtering", "HTTPBadRequest")
+    getters = attributes or {}
     filters = {k: query.getall(k) for k in query if k not in SPECIAL}
-    views = []
-    for item in items:
-        view = render(item)
-        if all(_matches(view, k, v) for k, v in filters.items()) and _tags_match(
-            view.get("tags", []), query
-        ):
-            views.append(view)
-    views.sort(key=lambda v: v["id"])
-    marker, limit = query.get("marker"), int_query(request, "limit")
+    on_view = {k: v for k, v in filters.items() if k not in getters}
+    on_record = {k: v for k, v in filters.items() if k in getters}
+    selected: Iterator[Any] = (
+        item
+        for item in items
+        if all(_matches(getters[k](item), v) for k, v in on_record.items())
+        and _tags_match(_field(item, "tags") or [], query)
+    )
+    marker = query.get("marker")
     if marker:
-        views = [v for v in views if v["id"] > marker]
+        selected = itertools.dropwhile(lambda item: str(_field(item, "id")) != marker, selected)
+        next(selected, None)
+    views: list[dict[str, Any]] = []
+    limit = int_query(request, "limit")
+    for item in selected:
+        view = render(item)
+        if all(_matches(view.get(k), v) for k, v in on_view.items()):
+            views.append(view)
+            if limit and len(views) > limit:
+                break
     body: dict[str, Any] = {}
-    if limit:
-        more = len(views) > limit
+    if limit and len(views) > limit:
         views = views[:limit]
-        if more:
-            href = f"{base_url(request)}{request.path}?limit={limit}&marker={views[-1]['id']}"
-            body[f"{collection}_links"] = [{"rel": "next", "href": href}]
+        href = f"{base_url(request)}{request.path}?limit={limit}&marker={views[-1]['id']}"
+        body[f"{collection}_links"] = [{"rel": "next", "href": href}]
     fields = query.getall("fields", [])
     if fields:
         views = [{k: v for k, v in view.items() if k in fields} for view in views]

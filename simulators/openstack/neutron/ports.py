@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +33,18 @@ VNIC_TYPES = (
     "accelerator-direct",
     "accelerator-direct-physical",
 )
+PORT_ATTRIBUTES: dict[str, Callable[[Any], Any]] = {
+    "id": lambda p: p.id,
+    "name": lambda p: p.name,
+    "network_id": lambda p: p.network_id,
+    "project_id": lambda p: p.project_id,
+    "tenant_id": lambda p: p.project_id,
+    "device_id": lambda p: p.device_id,
+    "device_owner": lambda p: p.device_owner,
+    "status": lambda p: p.status,
+    "mac_address": lambda p: p.mac_address,
+    "binding:vnic_type": lambda p: p.vnic_type,
+}
 BINDING = ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")
 
 
@@ -171,9 +184,11 @@ def find_port(request: web.Request, port_id: str) -> Port:
 
 async def list_ports(request: web.Request) -> web.Response:
     identity = identity_of(request)
-    items = [p for p in cloud_of(request).ports.values() if visible(identity, p.project_id)]
+    items = (p for p in cloud_of(request).ports.values() if visible(identity, p.project_id))
     sample = port_view(Port("", "", "", "", "", []), identity)
-    return list_response(request, "ports", items, lambda p: port_view(p, identity), set(sample))
+    return list_response(
+        request, "ports", items, lambda p: port_view(p, identity), set(sample), PORT_ATTRIBUTES
+    )
 
 
 async def show_port(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from simulators.openstack.microversion import MICROVERSION, at_least
 from simulators.openstack.model import Server, new_id, utc_now
 from simulators.openstack.neutron.ports import create_port
 from simulators.openstack.nova.boot import parse_boot, pci_requests
-from simulators.openstack.nova.views import links, server_view
+from simulators.openstack.nova.views import ViewContext, links, server_view
 from simulators.openstack.scheduler.request import InvalidRequest, build_request
 from simulators.openstack.state import Cloud
 from simulators.openstack.web import (
@@ -229,7 +229,8 @@ async def list_servers(request: web.Request) -> web.Response:
 
 async def list_servers_detail(request: web.Request) -> web.Response:
     page, more = _page(request)
-    body: dict[str, Any] = {"servers": [server_view(request, s) for s in page]}
+    ctx = ViewContext.of(request)
+    body: dict[str, Any] = {"servers": [server_view(request, s, ctx) for s in page]}
     _next_link(request, body, page, more)
     return json_response(body)
 

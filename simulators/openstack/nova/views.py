@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
 
-from simulators.openstack.microversion import at_least
-from simulators.openstack.model import Flavor, Server, iso
+from simulators.openstack.microversion import MICROVERSION, at_least
+from simulators.openstack.model import Flavor, Server, iso, iso_micro
 from simulators.openstack.state import Cloud
 from simulators.openstack.web import base_url, cloud_of, identity_of
 
@@ -49,6 +51,27 @@ def flavor_view(request: web.Request, flavor: Flavor, detail: bool = True) -> di
     return body
 
 
+@dataclass(frozen=True)
+class ViewContext:
+    """What every server body of one response shares, read once per request."""
+
+    cloud: Cloud
+    base: str
+    minor: int
+    admin: bool
+    now: float
+
+    @classmethod
+    def of(cls, request: web.Request) -> ViewContext:
+        return cls(
+            cloud_of(request),
+            base_url(request),
+            request[MICROVERSION].minor,
+            identity_of(request).is_admin,
+            time.monotonic(),
+        )
+
+
 def _addresses(cloud: Cloud, server: Server) -> dict[str, list[dict[str, Any]]]:
     result: dict[str, list[dict[str, Any]]] = {}
     for port_id in server.port_ids:
@@ -68,39 +91,41 @@ def _addresses(cloud: Cloud, server: Server) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
-def _flavor_embedded(request: web.Request, server: Server) -> dict[str, Any]:
+def _flavor_embedded(ctx: ViewContext, server: Server) -> dict[str, Any]:
     flavor = server.flavor
-    if not at_least(request, 47):
-        return {"id": flavor["id"], "links": links(request, "flavors", flavor["id"])}
-    body = {
+    if ctx.minor < 47:
+        return {
+            "id": flavor["id"],
+            "links": [{"rel": "bookmark", "href": f"{ctx.base}/compute/flavors/{flavor['id']}"}],
+        }
+    return {
         "vcpus": flavor["vcpus"],
         "ram": flavor["ram"],
         "disk": flavor["disk"],
         "ephemeral": flavor["ephemeral"],
         "swap": flavor["swap"],
         "original_name": flavor["name"],
-    }
-    body["extra_specs"] = dict(flavor["extra_specs"])  # project readers may see them
-    return body
+        "extra_specs": dict(flavor["extra_specs"]),
+    }  # project readers may see them
 
 
-def host_id(server: Server) -> str:
-    if not server.host:
+@lru_cache(maxsize=4096)
+def host_id(project_id: str, host: str | None) -> str:
+    if not host:
         return ""
-    return hashlib.sha224((server.project_id + server.host).encode()).hexdigest()
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
-def server_view(request: web.Request, server: Server) -> dict[str, Any]:
-    cloud = cloud_of(request)
-    identity = identity_of(request)
+def server_view(
+    request: web.Request, server: Server, ctx: ViewContext | None = None
+) -> dict[str, Any]:
+    ctx = ctx or ViewContext.of(request)
     image: Any = (
         ""
         if not server.image_id
         else {
             "id": server.image_id,
-            "links": [
-                {"rel": "bookmark", "href": f"{base_url(request)}/compute/images/{server.image_id}"}
-            ],
+            "links": [{"rel": "bookmark", "href": f"{ctx.base}/compute/images/{server.image_id}"}],
         }
     )
     body: dict[str, Any] = {
@@ -110,23 +135,24 @@ def server_view(request: web.Request, server: Server) -> dict[str, Any]:
         "tenant_id": server.project_id,
         "user_id": server.user_id,
         "metadata": dict(server.metadata),
-        "hostId": host_id(server),
+        "hostId": host_id(server.project_id, server.host),
         "image": image,
-        "flavor": _flavor_embedded(request, server),
+        "flavor": _flavor_embedded(ctx, server),
         "created": iso(server.created_at),
         "updated": iso(server.updated_at),
-        "addresses": _addresses(cloud, server),
+        "addresses": _addresses(ctx.cloud, server),
         "accessIPv4": "",
         "accessIPv6": "",
-        "links": links(request, "servers", server.id),
+        "links": [
+            {"rel": "self", "href": f"{ctx.base}/compute/v2.1/servers/{server.id}"},
+            {"rel": "bookmark", "href": f"{ctx.base}/compute/servers/{server.id}"},
+        ],
         "OS-DCF:diskConfig": "MANUAL",
         "progress": 0,
         "OS-EXT-AZ:availability_zone": server.zone or "",
         "config_drive": "True" if server.config_drive else "",
         "key_name": server.key_name,
-        "OS-SRV-USG:launched_at": (
-            server.launched_at.strftime("%Y-%m-%dT%H:%M:%S.%f") if server.launched_at else None
-        ),
+        "OS-SRV-USG:launched_at": iso_micro(server.launched_at) if server.launched_at else None,
         "OS-SRV-USG:terminated_at": None,
         "OS-EXT-STS:task_state": server.task_state,
         "OS-EXT-STS:vm_state": server.vm_state,
@@ -136,19 +162,19 @@ def server_view(request: web.Request, server: Server) -> dict[str, Any]:
         ],
         "security_groups": [{"name": "default"}] if server.port_ids else [],
     }
-    if identity.is_admin:
-        _admin_fields(request, server, body)
+    if ctx.admin:
+        _admin_fields(ctx, server, body)
     if server.fault is not None and server.status == "ERROR":
         fault = dict(server.fault)
         fault["created"] = iso(fault["created"])
-        if not identity.is_admin:
+        if not ctx.admin:
             fault.pop("details", None)
         body["fault"] = fault
-    _microversion_fields(request, server, body)
+    _microversion_fields(ctx, server, body)
     return body
 
 
-def _admin_fields(request: web.Request, server: Server, body: dict[str, Any]) -> None:
+def _admin_fields(ctx: ViewContext, server: Server, body: dict[str, Any]) -> None:
     body.update(
         {
             "OS-EXT-SRV-ATTR:host": server.host,
@@ -156,7 +182,7 @@ def _admin_fields(request: web.Request, server: Server, body: dict[str, Any]) ->
             "OS-EXT-SRV-ATTR:instance_name": f"instance-{server.id[:8]}",
         }
     )
-    if at_least(request, 3):
+    if ctx.minor >= 3:
         body.update(
             {
                 "OS-EXT-SRV-ATTR:reservation_id": server.reservation_id,
@@ -168,30 +194,29 @@ def _admin_fields(request: web.Request, server: Server, body: dict[str, Any]) ->
                 "OS-EXT-SRV-ATTR:user_data": server.user_data,
             }
         )
-
-
-def _microversion_fields(request: web.Request, server: Server, body: dict[str, Any]) -> None:
-    cloud = cloud_of(request)
-    if at_least(request, 9):
-        body["locked"] = False
-    if at_least(request, 16) and identity_of(request).is_admin:
-        host = cloud.host_of(server)
+    if ctx.minor >= 16:
+        host = ctx.cloud.host_of(server)
         body["host_status"] = (
             ""
             if host is None
-            else host.host_status(time.monotonic(), cloud.config.scaled_service_down_time)
+            else host.host_status(ctx.now, ctx.cloud.config.scaled_service_down_time)
         )
-    if at_least(request, 19):
-        body["description"] = server.description
-    if at_least(request, 26):
-        body["tags"] = list(server.tags)
-    if at_least(request, 63):
-        body["trusted_image_certificates"] = None
-    if at_least(request, 71):
-        body["server_groups"] = [server.group_id] if server.group_id else []
-    if at_least(request, 73):
-        body["locked_reason"] = None
-    if at_least(request, 90):
-        body["OS-EXT-SRV-ATTR:hostname"] = server.name.lower().replace(" ", "-")
-    if at_least(request, 96):
-        body["pinned_availability_zone"] = None
+
+
+MICROVERSION_FIELDS: list[tuple[int, str, Any]] = [
+    (9, "locked", lambda s: False),
+    (19, "description", lambda s: s.description),
+    (26, "tags", lambda s: list(s.tags)),
+    (63, "trusted_image_certificates", lambda s: None),
+    (71, "server_groups", lambda s: [s.group_id] if s.group_id else []),
+    (73, "locked_reason", lambda s: None),
+    (90, "OS-EXT-SRV-ATTR:hostname", lambda s: s.name.lower().replace(" ", "-")),
+    (96, "pinned_availability_zone", lambda s: None),
+]
+
+
+def _microversion_fields(ctx: ViewContext, server: Server, body: dict[str, Any]) -> None:
+    for minor, key, value in MICROVERSION_FIELDS:
+        if ctx.minor < minor:
+            break
+        body[key] = value(server)

@@ -29,6 +29,7 @@ class SchedulingContext:
     spec: RequestSpec
     service_down_time: float
     group: GroupContext | None = None
+    now: float = field(default_factory=time.monotonic)
     fits: dict[str, NumaFit] = field(default_factory=dict)
     pci: dict[str, list[object]] = field(default_factory=dict)
 
@@ -45,7 +46,7 @@ Filter = Callable[[HostState, SchedulingContext], str | None]
 def compute_filter(host: HostState, ctx: SchedulingContext) -> str | None:
     if host.service.disabled:
         return "compute service disabled"
-    if not host.service_up(time.monotonic(), ctx.service_down_time):
+    if not host.service_up(ctx.now, ctx.service_down_time):
         return "compute service is down"
     return None
 
@@ -94,6 +95,8 @@ def group_filter(host: HostState, ctx: SchedulingContext) -> str | None:
 
 def numa_pci_filter(host: HostState, ctx: SchedulingContext) -> str | None:
     spec = ctx.spec
+    if spec.cells is None and not spec.pci and not spec.virtio_forwarder:
+        return None  # nothing NUMA- or PCI-bound to place
     if spec.virtio_forwarder and not any(n.spec.virtio_forwarder for n in host.nics):
         return "no NIC supports virtio-forwarder"
     found: dict[str, list[object]] = {}
@@ -167,7 +170,7 @@ def _weigh(hosts: list[HostState], ctx: SchedulingContext) -> HostState:
 
 def claim_on(host: HostState, ctx: SchedulingContext) -> Claim:
     spec = ctx.spec
-    fit = ctx.fits[host.name]
+    fit = ctx.fits.get(host.name) or NumaFit([], None)
     return Claim(
         host=host.name,
         vcpus=spec.shared_vcpus,
