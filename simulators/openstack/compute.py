@@ -35,6 +35,7 @@ class Lifecycle:
         self.publisher = publisher
         self.faults = faults
         self.tasks: set[asyncio.Task[None]] = set()
+        self.stalled: dict[str, list[Server]] = {}
 
     async def close(self) -> None:
         for task in list(self.tasks):
@@ -181,6 +182,10 @@ class Lifecycle:
     async def _finish_boot(self, server: Server) -> None:
         if server.deleted or server.vm_state != "building":
             return
+        host = self.cloud.host_of(server)
+        if host is not None and not host.service.alive:
+            self.stalled.setdefault(host.name, []).append(server)  # resumes when it is back
+            return
         failure = self.faults.take_create_failure()
         if failure is not None:
             message = failure.format(id=server.id)
@@ -196,6 +201,11 @@ class Lifecycle:
         )
         await self.set_state(server, "ACTIVE", "active", None, 1)
         await self.notify(server, "instance.create.end", create=True)
+
+    async def resume_builds(self, host_name: str) -> None:
+        """The host is back: the builds it held finish now."""
+        for server in self.stalled.pop(host_name, []):
+            await self._finish_boot(server)
 
     def _free(self, server: Server) -> None:
         host = self.cloud.host_of(server)

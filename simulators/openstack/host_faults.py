@@ -45,6 +45,7 @@ class HostMonitor:
             task.cancel()
         host.service.alive = True
         host.service.last_heartbeat = time.monotonic()
+        await self.lifecycle.resume_builds(host.name)
         if host.name in self.reported_down:
             self.reported_down.discard(host.name)
             await self.lifecycle.publisher.host(host.name, "STARTED", "ONLINE", "NORMAL")

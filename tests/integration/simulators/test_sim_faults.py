@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from simulators.openstack.config import SimConfig
+from simulators.openstack.config import Delay, SimConfig
 from simulators.openstack.simulator import Simulator
 from tests.integration.simulators.conftest import (
     LAB,
@@ -154,3 +154,18 @@ async def test_dropped_connection_after_the_effect(sim: Simulator, admin_http: H
     await admin_http.call("DELETE", "/_sim/faults/services/compute")
     _, body, _ = await admin_http.call("GET", "/compute/v2.1/servers?name=lost-answer")
     assert len(body["servers"]) == 1
+
+
+async def test_build_on_a_dying_host_waits_for_it(redis_url: str, stream_prefix: str) -> None:
+    config = SimConfig(
+        boot_time=Delay("fixed", 0.2), redis_url=redis_url, stream_prefix=stream_prefix
+    )
+    async with Simulator(LAB, config=config) as sim:
+        http = Http(sim, await token_for(sim))
+        _, body = await boot(http, "vm", named(sim, "flavors", "m1.small"), host="compute-05")
+        server_id = body["server"]["id"]
+        await http.call("POST", "/_sim/hosts/compute-05/down")
+        await asyncio.sleep(0.3)
+        assert (await show(http, server_id))["status"] == "BUILD"
+        await http.call("POST", "/_sim/hosts/compute-05/up")
+        assert (await show(http, server_id))["status"] == "ACTIVE"
