@@ -205,6 +205,9 @@ def _subject(request: web.Request) -> Token:
 
 async def validate_token(request: web.Request) -> web.Response:
     token = _subject(request)
+    identity = identity_of(request)
+    if token.user_id != identity.user_id:
+        identity.require_admin("identity:validate_token")
     if request.method == "HEAD":
         return web.Response(status=200, headers={"X-Subject-Token": token.id})
     body = token_body(cloud_of(request), token, base_url(request), "nocatalog" not in request.query)
