@@ -115,14 +115,12 @@ class HostState:
         return self.service.alive or now - self.service.last_heartbeat <= service_down_time
 
     def host_status(self, now: float, service_down_time: float) -> str:
-        """Nova's host_status of a server on this host (2.16)."""
+        """Nova's host_status of a server on this host (2.16), in Nova's order."""
         if self.service.forced_down:
             return "DOWN"
-        if not self.service_up(now, service_down_time):
-            return "UNKNOWN"
         if self.service.disabled:
             return "MAINTENANCE"
-        return "UP"
+        return "UP" if self.service_up(now, service_down_time) else "UNKNOWN"
 
 
 def build_host(spec: HostSpec, namespace: uuid.UUID) -> HostState:
