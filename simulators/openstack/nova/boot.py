@@ -31,8 +31,7 @@ class BootRequest:
     config_drive: bool
     key_name: str | None
     description: str | None
-    ports: list[Port]
-    networks: list[tuple[Network, str | None]]
+    nics: list[Port | tuple[Network, str | None]]  # in the order asked: eth0 first
 
 
 def _bad(message: str) -> ApiError:
@@ -104,7 +103,7 @@ def _user_data(raw: dict[str, Any]) -> str | None:
 
 def _networks(
     cloud: Cloud, raw: dict[str, Any], identity: Identity, microversion_37: bool
-) -> tuple[list[Port], list[tuple[Network, str | None]]]:
+) -> list[Port | tuple[Network, str | None]]:
     requested: Any = raw.get("networks")
     if requested is None:
         if microversion_37:
@@ -113,27 +112,26 @@ def _networks(
             )
         requested = "auto"
     if requested in ("auto", "none"):
-        return [], []
+        return []
     if not isinstance(requested, list) or not all(isinstance(i, dict) for i in requested):
         raise _bad("Invalid input for field/attribute networks.")
-    ports: list[Port] = []
-    nets: list[tuple[Network, str | None]] = []
+    nics: list[Port | tuple[Network, str | None]] = []
     for item in requested:
         if item.get("port"):
             port = cloud.ports.get(item["port"])
             if port is None or not (identity.is_admin or port.project_id == identity.project_id):
                 raise _bad(f"Port {item['port']} could not be found.")
-            if port.device_id:
+            if port.device_id or port in nics:
                 raise ApiError(409, f"Port {port.id} is still in use.")
-            ports.append(port)
+            nics.append(port)
             continue
         network = cloud.networks.get(item.get("uuid", ""))
         if network is None or not (
             identity.is_admin or network.shared or network.project_id == identity.project_id
         ):
             raise _bad(f"Network {item.get('uuid')} could not be found.")
-        nets.append((network, item.get("fixed_ip")))
-    return ports, nets
+        nics.append((network, item.get("fixed_ip")))
+    return nics
 
 
 def parse_boot(cloud: Cloud, body: dict[str, Any], identity: Identity, minor: int) -> BootRequest:
@@ -163,7 +161,7 @@ def parse_boot(cloud: Cloud, body: dict[str, Any], identity: Identity, minor: in
     group_id = hints.get("group")
     if group_id and group_id not in cloud.server_groups:
         raise _bad(f"Invalid input for field/attribute group. Value: {group_id}.")
-    ports, networks = _networks(cloud, raw, identity, minor >= 37)
+    nics = _networks(cloud, raw, identity, minor >= 37)
     key_name = raw.get("key_name")
     if key_name is not None and (identity.user_id, key_name) not in cloud.keypairs:
         raise _bad("Invalid key_name provided.")
@@ -180,8 +178,7 @@ def parse_boot(cloud: Cloud, body: dict[str, Any], identity: Identity, minor: in
         config_drive=bool(raw.get("config_drive")),
         key_name=key_name,
         description=raw.get("description"),
-        ports=ports,
-        networks=networks,
+        nics=nics,
     )
 
 

@@ -11,9 +11,9 @@ from aiohttp import web
 
 from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.microversion import MICROVERSION, at_least
-from simulators.openstack.model import Server, new_id, utc_now
+from simulators.openstack.model import Port, Server, new_id, utc_now
 from simulators.openstack.neutron.ports import create_port
-from simulators.openstack.nova.boot import parse_boot, pci_requests
+from simulators.openstack.nova.boot import BootRequest, parse_boot, pci_requests
 from simulators.openstack.nova.views import ViewContext, links, server_view
 from simulators.openstack.scheduler.request import InvalidRequest, build_request
 from simulators.openstack.state import Cloud
@@ -51,16 +51,8 @@ async def create_server(request: web.Request) -> web.Response:
     except InvalidRequest as exc:
         raise ApiError(400, str(exc)) from exc
     server_id = new_id()
-    created: list[str] = []
-    for network, fixed_ip in boot.networks:
-        raw: dict[str, Any] = {"device_id": server_id}
-        if fixed_ip:
-            raw["fixed_ips"] = [{"ip_address": fixed_ip}]
-        created.append(create_port(cloud, identity, network, raw).id)
-    for port in boot.ports:
-        port.device_id = server_id
+    all_ports, created = _ports(cloud, identity, boot, server_id)
     spec.zone, spec.forced_host, spec.group_id = boot.zone, boot.forced_host, boot.group_id
-    all_ports = boot.ports + [cloud.ports[p] for p in created]
     spec.pci = pci_requests(cloud, all_ports)
     spec.virtio_forwarder = any(p.vnic_type == "virtio-forwarder" for p in all_ports)
     server = Server(
@@ -93,6 +85,35 @@ async def create_server(request: web.Request) -> web.Response:
     }
     location = f"{base_url(request)}/compute/v2.1/servers/{server.id}"
     return json_response({"server": body}, 202, {"Location": location})
+
+
+def _ports(
+    cloud: Cloud, identity: Identity, boot: BootRequest, server_id: str
+) -> tuple[list[Port], list[str]]:
+    """The server's ports in the order asked, making those Nova makes for ``networks``."""
+    ports: list[Port] = []
+    created: list[str] = []
+    try:
+        for nic in boot.nics:
+            if isinstance(nic, Port):
+                ports.append(nic)
+                continue
+            network, fixed_ip = nic
+            raw: dict[str, Any] = {"device_id": server_id}
+            if fixed_ip:
+                raw["fixed_ips"] = [{"ip_address": fixed_ip}]
+            port = create_port(cloud, identity, network, raw)
+            ports.append(port)
+            created.append(port.id)
+    except ApiError:
+        for port_id in created:  # nothing half-made is left behind
+            port = cloud.ports.pop(port_id)
+            for ip in port.fixed_ips:
+                cloud.subnets[ip["subnet_id"]].used.discard(ip["ip_address"])
+        raise
+    for port in ports:
+        port.device_id = server_id
+    return ports, created
 
 
 def _since(value: str | None, name: str) -> datetime | None:

@@ -221,3 +221,32 @@ async def test_sdk_error_for_bad_flavor(sim: Simulator) -> None:
 
     with pytest.raises(openstack.exceptions.BadRequestException):
         await in_thread(work)
+
+
+async def test_nics_keep_the_order_asked(sim: Simulator, admin_http: Http) -> None:
+    direct = await make_port(admin_http, sim, "n3-sriov", "direct")
+    status, body, _ = await admin_http.call(
+        "POST",
+        "/compute/v2.1/servers",
+        {
+            "server": {
+                "name": "upf",
+                "flavorRef": named(sim, "flavors", "m1.small"),
+                "imageRef": named(sim, "images", "cirros"),
+                "host": "compute-01",
+                "networks": [
+                    {"uuid": named(sim, "networks", "mgmt")},
+                    {"port": direct},
+                    {"uuid": named(sim, "networks", "n6-sriov")},
+                ],
+            }
+        },
+        {"OpenStack-API-Version": "compute 2.74"},
+    )
+    assert status == 202, body
+    server_id = body["server"]["id"]
+    links = (
+        await sim_view(admin_http, f"/metadata/{server_id}/openstack/latest/network_data.json")
+    )["links"]
+    assert [link["type"] for link in links] == ["ovs", "hw_veb", "ovs"]
+    assert links[1]["vif_id"] == direct
