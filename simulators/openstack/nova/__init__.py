@@ -12,6 +12,7 @@ from simulators.openstack.nova import (
     flavors,
     infra,
     keypairs,
+    limits,
     server_groups,
     servers,
     volumes,
@@ -79,7 +80,7 @@ def compute_app() -> web.Application:
     app.router.add_get("/v2.1", version)
     app.router.add_get("/v2.1/", version)
     v21 = web.Application()
-    for module in (servers, actions, flavors, server_groups, infra, volumes, keypairs):
+    for module in (servers, actions, flavors, server_groups, infra, volumes, keypairs, limits):
         module.add_routes(v21)
     app.add_subapp("/v2.1", v21)
     return app

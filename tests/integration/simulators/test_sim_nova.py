@@ -365,3 +365,24 @@ async def test_ip_filter_and_keypairs(sim: Simulator) -> None:
     assert found == ["k"]
     assert fingerprint.count(":") == 15
     assert status == 400
+
+
+async def test_sdk_cloud_layer_create_wait_delete_and_limits(sim: Simulator) -> None:
+    def work() -> tuple[str, str, int, object]:
+        conn = connect(sim.clouds_yaml_path, "sim-member")
+        server = conn.create_server(
+            "cl",
+            image="cirros",
+            flavor="m1.small",
+            network="mgmt",
+            wait=True,
+            timeout=10,
+            auto_ip=False,
+        )
+        used = conn.get_compute_limits().total_cores_used
+        conn.delete_server("cl", wait=True, timeout=10)
+        return server.status, server.private_v4, used, conn.get_server("cl")
+
+    status, address, used, gone = await in_thread(work)
+    assert (status, used, gone) == ("ACTIVE", 1, None)
+    assert address.startswith("192.0.2.")
