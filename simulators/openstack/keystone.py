@@ -226,6 +226,12 @@ async def get_catalog(request: web.Request) -> web.Response:
     return json_response({"catalog": body})
 
 
+async def auth_projects(request: web.Request) -> web.Response:
+    """The projects the token's user may scope to: here, the user's own."""
+    identity = identity_of(request)
+    return json_response({"projects": [_project_view(cloud_of(request), identity.project_id)]})
+
+
 def _project_view(cloud: Cloud, project_id: str) -> dict[str, Any]:
     project = cloud.projects[project_id]
     return {
@@ -363,6 +369,7 @@ def identity_app() -> web.Application:
     app.router.add_get("/v3/auth/tokens", validate_token)  # HEAD too
     app.router.add_delete("/v3/auth/tokens", revoke_token)
     app.router.add_get("/v3/auth/catalog", get_catalog)
+    app.router.add_get("/v3/auth/projects", auth_projects)
     app.router.add_get("/v3/projects", list_projects)
     app.router.add_get("/v3/projects/{project_id}", get_project)
     app.router.add_get("/v3/users", list_users)

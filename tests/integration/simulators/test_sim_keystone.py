@@ -164,3 +164,23 @@ async def test_revoked_token_is_refused(sim: Simulator, admin_http: Http) -> Non
     assert status == 204
     status, _, _ = await admin_http.call("GET", "/compute/v2.1/servers")
     assert status == 401
+
+
+async def test_auth_projects_and_catalog(member_http: Http) -> None:
+    status, body, _ = await member_http.call("GET", "/identity/v3/auth/projects")
+    assert status == 200
+    (project,) = body["projects"]
+    assert project["name"] == "tenant-a"
+    status, body, _ = await member_http.call("GET", "/identity/v3/auth/catalog")
+    assert status == 200
+    volume = next(e for e in body["catalog"] if e["type"] == "block-storage")
+    assert volume["endpoints"][0]["url"].endswith(f"/volume/v3/{project['id']}")
+
+
+async def test_member_cannot_validate_someone_elses_token(
+    admin_http: Http, member_http: Http
+) -> None:
+    status, _, _ = await member_http.call(
+        "GET", "/identity/v3/auth/tokens", headers={"X-Subject-Token": admin_http.token}
+    )
+    assert status == 403

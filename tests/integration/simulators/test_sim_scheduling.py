@@ -342,3 +342,41 @@ async def test_delete_frees_exactly_what_was_taken(sim: Simulator, admin_http: H
     assert status == 204
     after = (await sim_view(admin_http, "/hosts/compute-01"))["host"]
     assert after == before
+
+
+async def test_soft_policies_only_weigh(sim: Simulator, admin_http: Http) -> None:
+    groups = {}
+    for policy in ("soft-anti-affinity", "soft-affinity"):
+        _, body, _ = await admin_http.call(
+            "POST",
+            "/compute/v2.1/os-server-groups",
+            {"server_group": {"name": policy, "policy": policy}},
+            {"OpenStack-API-Version": "compute 2.64"},
+        )
+        groups[policy] = {"group": body["server_group"]["id"]}
+    flavor = named(sim, "flavors", "m1.small")
+    spread = {
+        (
+            await placed(
+                admin_http,
+                f"s{i}",
+                flavor,
+                availability_zone="az-2",
+                hints=groups["soft-anti-affinity"],
+            )
+        )["host"]
+        for i in range(3)
+    }
+    assert len(spread) == 3
+    packed = {
+        (await placed(admin_http, f"p{i}", flavor, hints=groups["soft-affinity"]))["host"]
+        for i in range(3)
+    }
+    assert len(packed) == 1
+    first = await placed(
+        admin_http, "f", flavor, host="compute-01", hints=groups["soft-anti-affinity"]
+    )
+    again = await placed(
+        admin_http, "g", flavor, host="compute-01", hints=groups["soft-anti-affinity"]
+    )
+    assert first["host"] == again["host"] == "compute-01"
