@@ -18,7 +18,14 @@ from simulators.openstack.neutron.common import (
 )
 from simulators.openstack.neutron.networks import find_network
 from simulators.openstack.state import Cloud, new_mac
-from simulators.openstack.web import ApiError, Identity, cloud_of, identity_of, read_json
+from simulators.openstack.web import (
+    ApiError,
+    Identity,
+    cloud_of,
+    identity_of,
+    json_response,
+    read_json,
+)
 
 VNIC_TYPES = (
     "normal",
@@ -196,18 +203,45 @@ async def show_port(request: web.Request) -> web.Response:
     return one_response(request, "port", port_view(port, identity_of(request)))
 
 
-async def post_port(request: web.Request) -> web.Response:
-    raw = (await read_json(request)).get("port")
+def _port_request(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict) or "network_id" not in raw:
         raise ApiError(
             400,
             "Failed to parse request. Required attribute 'network_id' not specified",
             "HTTPBadRequest",
         )
+    return raw
+
+
+async def post_port(request: web.Request) -> web.Response:
+    """One port (``{"port": ...}``) or, all or nothing, many (``{"ports": [...]}``)."""
+    body = await read_json(request)
     identity = identity_of(request)
-    network = find_network(request, raw["network_id"])
-    port = create_port(cloud_of(request), identity, network, raw)
+    cloud = cloud_of(request)
+    if isinstance(body.get("ports"), list):
+        requests = [_port_request(raw) for raw in body["ports"]]
+        made: list[Port] = []
+        try:
+            for raw in requests:
+                made.append(
+                    create_port(cloud, identity, find_network(request, raw["network_id"]), raw)
+                )
+        except ApiError:
+            for port in made:
+                _forget(cloud, port)
+            raise
+        return json_response({"ports": [port_view(p, identity) for p in made]}, 201)
+    raw = _port_request(body.get("port"))
+    port = create_port(cloud, identity, find_network(request, raw["network_id"]), raw)
     return one_response(request, "port", port_view(port, identity), 201)
+
+
+def _forget(cloud: Cloud, port: Port) -> None:
+    for ip in port.fixed_ips:
+        subnet = cloud.subnets.get(ip["subnet_id"])
+        if subnet is not None:
+            subnet.used.discard(ip["ip_address"])
+    cloud.ports.pop(port.id, None)
 
 
 async def update_port(request: web.Request) -> web.Response:
@@ -252,14 +286,10 @@ async def update_port(request: web.Request) -> web.Response:
 async def delete_port(request: web.Request) -> web.Response:
     cloud = cloud_of(request)
     port = find_port(request, request.match_info["port_id"])
-    for ip in port.fixed_ips:
-        subnet = cloud.subnets.get(ip["subnet_id"])
-        if subnet is not None:
-            subnet.used.discard(ip["ip_address"])
     server = cloud.servers.get(port.device_id)
     if server is not None and port.id in server.port_ids:
         server.port_ids.remove(port.id)
-    del cloud.ports[port.id]
+    _forget(cloud, port)
     return web.Response(status=204)
 
 

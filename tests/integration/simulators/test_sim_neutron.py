@@ -255,3 +255,27 @@ async def test_port_down_until_server_active() -> None:
         _, port, _ = await http.call("GET", f"/network/v2.0/ports/{port_id}")
         assert port["port"]["status"] == "ACTIVE"
         await http.call("DELETE", f"/compute/v2.1/servers/{server_id}")
+
+
+async def test_bulk_port_create_is_all_or_nothing(sim: Simulator, member_http: Http) -> None:
+    mgmt = named(sim, "networks", "mgmt")
+    status, body, _ = await member_http.call(
+        "POST",
+        "/network/v2.0/ports",
+        {"ports": [{"network_id": mgmt, "name": "a"}, {"network_id": mgmt, "name": "b"}]},
+    )
+    assert status == 201 and [p["name"] for p in body["ports"]] == ["a", "b"]
+    taken = body["ports"][0]["fixed_ips"][0]["ip_address"]
+    before = len(sim.cloud.ports)
+    status, body, _ = await member_http.call(
+        "POST",
+        "/network/v2.0/ports",
+        {
+            "ports": [
+                {"network_id": mgmt, "name": "c"},
+                {"network_id": mgmt, "fixed_ips": [{"ip_address": taken}]},
+            ]
+        },
+    )
+    assert status == 409
+    assert len(sim.cloud.ports) == before
