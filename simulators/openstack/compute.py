@@ -57,7 +57,10 @@ class Lifecycle:
 
         async def run() -> None:
             await asyncio.sleep(delay)
-            await step()
+            try:
+                await step()
+            except Exception:  # a bug here must show in the log, not vanish with the task
+                LOG.exception("a delayed %s step failed", kind)
 
         task = asyncio.create_task(run())
         self.tasks.add(task)
