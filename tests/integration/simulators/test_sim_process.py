@@ -6,11 +6,16 @@ import asyncio
 import sys
 from pathlib import Path
 
+import openstack
+import pytest
+
 from simulators.openstack.inventory import INVENTORY_DIR
 from tests.integration.simulators.conftest import connect, in_thread
 
 
-async def test_process_serves_and_writes_clouds_yaml(tmp_path: Path, free_port: int) -> None:
+async def test_process_serves_and_writes_clouds_yaml(
+    tmp_path: Path, free_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text("clouds:\n  other: {auth: {auth_url: http://example.invalid}}\n")
     process = await asyncio.create_subprocess_exec(
@@ -35,8 +40,10 @@ async def test_process_serves_and_writes_clouds_yaml(tmp_path: Path, free_port: 
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         assert line.decode().strip() == f"READY http://127.0.0.1:{free_port}"
 
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+
         def work() -> tuple[int, list[str]]:
-            conn = connect(clouds, "sim")
+            conn = openstack.connect(cloud="sim")
             hypervisors = list(conn.compute.hypervisors())
             member = connect(clouds, "sim-member")
             return len(hypervisors), [f.name for f in member.compute.flavors()]
