@@ -74,6 +74,16 @@ def bind_ports(
         port.revision_number += 1
 
 
+def unplug_ports(cloud: Cloud, server: Server) -> None:
+    """The guest is off: its ports stay bound but go DOWN."""
+    for port_id in server.port_ids:
+        port = cloud.ports.get(port_id)
+        if port is not None and port.device_id == server.id and port.status != "DOWN":
+            port.status = "DOWN"
+            port.updated_at = utc_now()
+            port.revision_number += 1
+
+
 def release_ports(cloud: Cloud, server: Server) -> None:
     """Delete the ports Nova made for the server; unbind the ones it was given."""
     for port_id in list(server.port_ids):

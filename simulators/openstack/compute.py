@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from simulators.openstack import payloads
-from simulators.openstack.binding import bind_ports, release_ports
+from simulators.openstack.binding import bind_ports, release_ports, unplug_ports
 from simulators.openstack.faults import FaultState
 from simulators.openstack.model import InstanceAction, Server, new_id, utc_now
 from simulators.openstack.notifications import Publisher
@@ -258,10 +258,21 @@ class Lifecycle:
         async def finish() -> None:
             if server.deleted:
                 return
+            self.plug(server, running=power == 1)
             await self.set_state(server, status, vm_state, None, power)
             await self.notify(server, f"{event}.end")
 
         await self._later("action", finish)
+
+    def plug(self, server: Server, running: bool) -> None:
+        """A running guest's ports come UP (but the vhost-user trap); a stopped one's go DOWN."""
+        host = self.cloud.host_of(server)
+        if host is None:
+            return
+        if running:
+            bind_ports(self.cloud, server, host, server.claim, active=True)
+        else:
+            unplug_ports(self.cloud, server)
 
     async def rebuild(self, server: Server, image_id: str) -> None:
         self.record_action(server, "rebuild")

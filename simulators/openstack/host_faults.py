@@ -59,11 +59,13 @@ async def crash_server(lifecycle: Lifecycle, server: Server) -> None:
         "created": utc_now(),
         "details": "simulated guest crash",
     }
+    lifecycle.plug(server, running=False)
     await lifecycle.set_state(server, "ERROR", "error", None, 4)
 
 
 async def stop_server(lifecycle: Lifecycle, server: Server) -> None:
     """The guest powers off by itself: Nova's power-state sync stops it (SHUTOFF)."""
     await lifecycle.notify(server, "instance.power_off.start")
+    lifecycle.plug(server, running=False)
     await lifecycle.set_state(server, "SHUTOFF", "stopped", None, 4)
     await lifecycle.notify(server, "instance.power_off.end")

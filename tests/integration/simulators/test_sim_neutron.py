@@ -279,3 +279,22 @@ async def test_bulk_port_create_is_all_or_nothing(sim: Simulator, member_http: H
     )
     assert status == 409
     assert len(sim.cloud.ports) == before
+
+
+async def test_ports_follow_the_guest_power_state(sim: Simulator, admin_http: Http) -> None:
+    port_id = await make_port(admin_http, sim, "mgmt")
+    _, body = await boot(admin_http, "p", named(sim, "flavors", "m1.small"), ports=[port_id])
+    server_id = body["server"]["id"]
+
+    async def status() -> str:
+        _, port, _ = await admin_http.call("GET", f"/network/v2.0/ports/{port_id}")
+        value: str = port["port"]["status"]
+        return value
+
+    assert await status() == "ACTIVE"
+    await admin_http.call("POST", f"/compute/v2.1/servers/{server_id}/action", {"os-stop": None})
+    assert await status() == "DOWN"
+    await admin_http.call("POST", f"/compute/v2.1/servers/{server_id}/action", {"os-start": None})
+    assert await status() == "ACTIVE"
+    await admin_http.call("POST", f"/_sim/servers/{server_id}/crash")
+    assert await status() == "DOWN"
