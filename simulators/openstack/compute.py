@@ -49,7 +49,7 @@ class Lifecycle:
         )
         return config.scaled(delay.sample(self.cloud.rng))
 
-    async def _later(self, kind: str, step: Callable[[], Awaitable[None]]) -> None:
+    async def later(self, kind: str, step: Callable[[], Awaitable[None]]) -> None:
         delay = self._delay(kind)
         if delay <= 0:
             await step()
@@ -133,13 +133,14 @@ class Lifecycle:
     async def create(self, server: Server, spec: RequestSpec) -> None:
         """Schedule now; boot after the boot delay (or fail as Nova fails)."""
         self.cloud.servers[server.id] = server
+        server.request_spec = spec
         self.record_action(server, "create")
         ctx = SchedulingContext(
             spec, self.cloud.config.scaled_service_down_time, self.group_context(server)
         )
         result = select_host(list(self.cloud.hosts.values()), ctx)
         if isinstance(result, NoValidHost):
-            await self._no_valid_host(server, result)
+            await self.no_valid_host(server, result)
             return
         host = self.cloud.hosts[result.host]
         apply_claim(host, result)
@@ -150,9 +151,9 @@ class Lifecycle:
         server.task_state = "spawning"
         bind_ports(self.cloud, server, host, result)
         await self.notify(server, "instance.create.start", create=True)
-        await self._later("boot", lambda: self._finish_boot(server))
+        await self.later("boot", lambda: self._finish_boot(server))
 
-    async def _no_valid_host(self, server: Server, result: NoValidHost) -> None:
+    async def no_valid_host(self, server: Server, result: NoValidHost) -> None:
         entry = {
             "server_id": server.id,
             "name": server.name,
@@ -222,7 +223,7 @@ class Lifecycle:
         self.record_action(server, "delete")
         await self.set_state(server, server.status, server.vm_state, "deleting")
         await self.notify(server, "instance.delete.start")
-        await self._later("delete", lambda: self._finish_delete(server))
+        await self.later("delete", lambda: self._finish_delete(server))
 
     async def _finish_delete(self, server: Server) -> None:
         if server.deleted:
@@ -262,7 +263,7 @@ class Lifecycle:
             await self.set_state(server, status, vm_state, None, power)
             await self.notify(server, f"{event}.end")
 
-        await self._later("action", finish)
+        await self.later("action", finish)
 
     def plug(self, server: Server, running: bool) -> None:
         """A running guest's ports come UP (but the vhost-user trap); a stopped one's go DOWN."""
@@ -286,7 +287,7 @@ class Lifecycle:
             await self.set_state(server, "ACTIVE", "active", None, 1)
             await self.notify(server, "instance.rebuild.end")
 
-        await self._later("action", finish)
+        await self.later("action", finish)
 
 
 LIFECYCLE: web.AppKey[Lifecycle] = web.AppKey("lifecycle", Lifecycle)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from simulators.openstack.scheduler.claims import Claim
+from simulators.openstack.scheduler.request import RequestSpec
 
 
 def new_id() -> str:
@@ -246,6 +247,7 @@ class Server:
     power_state: int = 0
     host: str | None = None
     claim: Claim | None = None
+    request_spec: RequestSpec | None = None  # kept, as Nova keeps it, to schedule again
     fault: dict[str, Any] | None = None
     scheduling_reason: str | None = None
     launched_at: datetime | None = None

@@ -2,54 +2,85 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from simulators.openstack import evacuation
 from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.microversion import at_least
-from simulators.openstack.model import InstanceAction, iso, utc_now
+from simulators.openstack.model import InstanceAction, Server, iso, new_id, utc_now
 from simulators.openstack.nova.boot import check_tags, ref_id
 from simulators.openstack.nova.servers import find_server
 from simulators.openstack.web import ApiError, cloud_of, identity_of, json_response, read_json
 
-ALLOWED = {
-    "reboot": ("ACTIVE", "SHUTOFF", "ERROR"),
-    "os-stop": ("ACTIVE", "ERROR"),
-    "os-start": ("SHUTOFF",),
-    "rebuild": ("ACTIVE", "SHUTOFF", "ERROR"),
-}
+ActionHandler = Callable[[web.Request, Server, Any], Awaitable[web.Response]]
 
 
 def _conflict(server_id: str, action: str, state: str) -> ApiError:
     return ApiError(409, f"Cannot '{action}' instance {server_id} while it is in vm_state {state}")
 
 
+async def _reboot(request: web.Request, server: Server, body: Any) -> web.Response:
+    if (body or {}).get("type", "").upper() not in ("SOFT", "HARD"):
+        raise ApiError(400, "Invalid input for field/attribute type.")
+    await request.config_dict[LIFECYCLE].power_action(server, "reboot")
+    return web.Response(status=202)
+
+
+async def _stop(request: web.Request, server: Server, body: Any) -> web.Response:
+    await request.config_dict[LIFECYCLE].power_action(server, "stop")
+    return web.Response(status=202)
+
+
+async def _start(request: web.Request, server: Server, body: Any) -> web.Response:
+    await request.config_dict[LIFECYCLE].power_action(server, "start")
+    return web.Response(status=202)
+
+
+async def _rebuild(request: web.Request, server: Server, body: Any) -> web.Response:
+    image_id = ref_id((body or {}).get("imageRef", ""))
+    if image_id not in cloud_of(request).images:
+        raise ApiError(400, f"Image {image_id} could not be found.")
+    await request.config_dict[LIFECYCLE].rebuild(server, image_id)
+    return json_response({"server": {"id": server.id, "status": server.status}}, 202)
+
+
+async def _evacuate(request: web.Request, server: Server, body: Any) -> web.Response:
+    identity_of(request).require_admin("os_compute_api:os-evacuate")
+    target = (body or {}).get("host")
+    if target is not None and target not in cloud_of(request).hosts:
+        raise ApiError(404, f"Compute host {target} could not be found.")
+    lifecycle = request.config_dict[LIFECYCLE]
+    in_use = evacuation.source_in_use(lifecycle, server)
+    if in_use:
+        raise ApiError(400, in_use)
+    await evacuation.evacuate(lifecycle, server, target, stop=at_least(request, 95))
+    if at_least(request, 14):
+        return web.Response(status=200)
+    return json_response({"adminPass": new_id()[:12]})
+
+
+ACTIONS: dict[str, tuple[tuple[str, ...], ActionHandler]] = {
+    "reboot": (("ACTIVE", "SHUTOFF", "ERROR"), _reboot),
+    "os-stop": (("ACTIVE", "ERROR"), _stop),
+    "os-start": (("SHUTOFF",), _start),
+    "rebuild": (("ACTIVE", "SHUTOFF", "ERROR"), _rebuild),
+    "evacuate": (("ACTIVE", "SHUTOFF", "ERROR"), _evacuate),
+}
+
+
 async def server_action(request: web.Request) -> web.Response:
     server = find_server(request)
     body = await read_json(request)
-    if len(body) != 1 or next(iter(body)) not in ALLOWED:
+    if len(body) != 1 or next(iter(body)) not in ACTIONS:
         raise ApiError(400, f"There is no such action: {', '.join(body) or 'none'}")
-    action = next(iter(body))
-    if server.status not in ALLOWED[action] or server.task_state is not None:
+    action, argument = next(iter(body.items()))
+    states, handler = ACTIONS[action]
+    if server.status not in states or server.task_state is not None:
         raise _conflict(server.id, action.removeprefix("os-"), server.vm_state)
-    lifecycle = request.config_dict[LIFECYCLE]
-    if action == "reboot":
-        reboot = body["reboot"] or {}
-        if reboot.get("type", "").upper() not in ("SOFT", "HARD"):
-            raise ApiError(400, "Invalid input for field/attribute type.")
-        await lifecycle.power_action(server, "reboot")
-    elif action == "os-stop":
-        await lifecycle.power_action(server, "stop")
-    elif action == "os-start":
-        await lifecycle.power_action(server, "start")
-    else:
-        image_id = ref_id((body["rebuild"] or {}).get("imageRef", ""))
-        if image_id not in cloud_of(request).images:
-            raise ApiError(400, f"Image {image_id} could not be found.")
-        await lifecycle.rebuild(server, image_id)
-        return json_response({"server": {"id": server.id, "status": server.status}}, 202)
-    return web.Response(status=202)
+    return await handler(request, server, argument)
 
 
 def _action_view(

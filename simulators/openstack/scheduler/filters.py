@@ -130,6 +130,8 @@ FILTERS: list[tuple[str, Filter]] = [
 
 def select_host(hosts: list[HostState], ctx: SchedulingContext) -> Claim | NoValidHost:
     spec = ctx.spec
+    if spec.ignore_hosts:
+        hosts = [h for h in hosts if h.name not in spec.ignore_hosts]
     if spec.forced_host is not None:
         hosts = [h for h in hosts if h.name == spec.forced_host]
         if not hosts:

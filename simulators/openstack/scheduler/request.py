@@ -60,6 +60,7 @@ class RequestSpec:
     group_id: str | None = None
     required_traits: frozenset[str] = frozenset()
     forbidden_traits: frozenset[str] = frozenset()
+    ignore_hosts: frozenset[str] = frozenset()  # an evacuation's source
 
     @property
     def pcpus(self) -> int:

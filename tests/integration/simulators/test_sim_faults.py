@@ -12,9 +12,11 @@ from simulators.openstack.config import Delay, SimConfig
 from simulators.openstack.simulator import Simulator
 from tests.integration.simulators.conftest import (
     LAB,
+    LATEST,
     Http,
     Streams,
     boot,
+    make_port,
     named,
     show,
     token_for,
@@ -169,3 +171,61 @@ async def test_build_on_a_dying_host_waits_for_it(redis_url: str, stream_prefix:
         assert (await show(http, server_id))["status"] == "BUILD"
         await http.call("POST", "/_sim/hosts/compute-05/up")
         assert (await show(http, server_id))["status"] == "ACTIVE"
+
+
+async def test_evacuate_after_the_service_reads_down(slow_sim: Simulator, streams: Streams) -> None:
+    sim = slow_sim
+    http = Http(sim, await token_for(sim))
+    member = Http(sim, await token_for(sim, "operator-a", "operator-a-secret"))
+    port = await make_port(http, sim, "mgmt")
+    _, body = await boot(
+        http, "vm", named(sim, "flavors", "m1.small"), ports=[port], host="compute-05"
+    )
+    server_id = body["server"]["id"]
+    await asyncio.sleep(0.1)
+    action = f"/compute/v2.1/servers/{server_id}/action"
+    await http.call("POST", "/_sim/hosts/compute-05/down")
+    status, body, _ = await http.call("POST", action, {"evacuate": {}}, LATEST)
+    assert status == 400
+    assert body["badRequest"]["message"] == "Compute service of compute-05 is still in use."
+    await asyncio.sleep(0.35)
+    status, _, _ = await member.call("POST", action, {"evacuate": {}}, LATEST)
+    assert status in (403, 404)
+    status, _, _ = await http.call(
+        "POST", action, {"evacuate": {}}, {"OpenStack-API-Version": "compute 2.94"}
+    )
+    assert status == 200
+    assert (await show(http, server_id))["status"] == "REBUILD"
+    await asyncio.sleep(0.1)
+    server = await show(http, server_id)
+    assert server["status"] == "ACTIVE"
+    assert server["OS-EXT-SRV-ATTR:host"] != "compute-05"
+    assert server["host_status"] == "UP"
+    assert not sim.cloud.hosts["compute-05"].servers
+    assert sim.cloud.hosts["compute-05"].vcpus_used == 0
+    _, port_view, _ = await http.call("GET", f"/network/v2.0/ports/{port}")
+    assert port_view["port"]["binding:host_id"] == server["OS-EXT-SRV-ATTR:host"]
+    assert port_view["port"]["status"] == "ACTIVE"
+    assert "instance.evacuate" in await streams.events(server_id)
+    _, actions, _ = await http.call("GET", f"/compute/v2.1/servers/{server_id}/os-instance-actions")
+    assert actions["instanceActions"][0]["action"] == "evacuate"
+
+
+async def test_evacuate_at_2_95_leaves_the_server_stopped(slow_sim: Simulator) -> None:
+    http = Http(slow_sim, await token_for(slow_sim))
+    _, body = await boot(http, "vm", named(slow_sim, "flavors", "m1.small"), host="compute-05")
+    server_id = body["server"]["id"]
+    await asyncio.sleep(0.1)
+    service_id = slow_sim.cloud.hosts["compute-05"].service.id
+    await http.call("POST", "/_sim/hosts/compute-05/down")
+    await http.call("PUT", f"/compute/v2.1/os-services/{service_id}", {"forced_down": True}, LATEST)
+    status, _, _ = await http.call(
+        "POST",
+        f"/compute/v2.1/servers/{server_id}/action",
+        {"evacuate": {"host": "compute-03"}},
+        LATEST,
+    )
+    assert status == 200
+    await asyncio.sleep(0.1)
+    server = await show(http, server_id)
+    assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("SHUTOFF", "compute-03")
