@@ -67,7 +67,8 @@ class Lifecycle:
         task.add_done_callback(self.tasks.discard)
 
     def _publisher_id(self, server: Server) -> str:
-        return f"nova-compute:{server.host or 'sim-api'}"
+        """The compute of the server's host; the API for a server that never had one."""
+        return f"nova-compute:{server.host}" if server.host else "nova-api:sim-api"
 
     async def notify(
         self,
