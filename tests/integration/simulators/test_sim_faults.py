@@ -229,3 +229,14 @@ async def test_evacuate_at_2_95_leaves_the_server_stopped(slow_sim: Simulator) -
     await asyncio.sleep(0.1)
     server = await show(http, server_id)
     assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("SHUTOFF", "compute-03")
+
+
+async def test_a_5xx_answer_has_no_effect(
+    sim: Simulator, admin_http: Http, streams: Streams
+) -> None:
+    await admin_http.call("PUT", "/_sim/faults/services/compute", {"error_rate": 1.0})
+    status, _ = await boot(admin_http, "never", named(sim, "flavors", "m1.small"))
+    assert status == 500
+    await admin_http.call("DELETE", "/_sim/faults/services/compute")
+    assert not sim.cloud.servers
+    assert await streams.events() == []

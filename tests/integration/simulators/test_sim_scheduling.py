@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulators.openstack.config import SimConfig
+from simulators.openstack.inventory import INVENTORY_DIR
 from simulators.openstack.simulator import Simulator
 from tests.integration.simulators.conftest import (
     Http,
@@ -14,6 +16,7 @@ from tests.integration.simulators.conftest import (
     named,
     show,
     sim_view,
+    token_for,
 )
 
 NO_VALID_HOST = "No valid host was found."
@@ -380,3 +383,15 @@ async def test_soft_policies_only_weigh(sim: Simulator, admin_http: Http) -> Non
         admin_http, "g", flavor, host="compute-01", hints=groups["soft-anti-affinity"]
     )
     assert first["host"] == again["host"] == "compute-01"
+
+
+async def test_virtio_forwarder_on_a_capable_host() -> None:
+    async with Simulator(
+        INVENTORY_DIR / "region.yaml", config=SimConfig(time_scale=0), generate_hosts=3
+    ) as region:
+        http = Http(region, await token_for(region))
+        port = await make_port(http, region, "mgmt", "virtio-forwarder")
+        view = await placed(http, "vf", named(region, "flavors", "m1.small"), ports=[port])
+        assert view["host"] == "edge-01"
+        _, body, _ = await http.call("GET", f"/network/v2.0/ports/{port}")
+        assert body["port"]["binding:vif_type"] == "vhostuser"
