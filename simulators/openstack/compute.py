@@ -229,6 +229,10 @@ class Lifecycle:
     async def _finish_delete(self, server: Server) -> None:
         if server.deleted:
             return
+        if server.host:  # the guest is shut down on its compute before it is destroyed
+            await self.notify(server, "instance.shutdown.start")
+            self.plug(server, running=False)
+            await self.notify(server, "instance.shutdown.end")
         self._free(server)
         for volume_id in server.volume_ids:
             volume = self.cloud.volumes.get(volume_id)

@@ -29,6 +29,8 @@ async def test_create_and_delete_notifications(
         "instance.create.end",
         "instance.update",
         "instance.delete.start",
+        "instance.shutdown.start",
+        "instance.shutdown.end",
         "instance.delete.end",
     ]
     notes = [
@@ -46,7 +48,8 @@ async def test_create_and_delete_notifications(
     assert update["nova_object.name"] == "InstanceUpdatePayload"
     state = update["nova_object.data"]["state_update"]["nova_object.data"]
     assert (state["old_state"], state["state"]) == ("building", "active")
-    assert notes[5]["payload"]["nova_object.name"] == "InstanceActionPayload"
+    assert notes[7]["payload"]["nova_object.name"] == "InstanceActionPayload"
+    assert notes[7]["payload"]["nova_object.data"]["state"] == "deleted"
 
 
 async def test_no_valid_host_goes_to_the_error_stream(
