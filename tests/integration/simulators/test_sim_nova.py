@@ -386,3 +386,25 @@ async def test_sdk_cloud_layer_create_wait_delete_and_limits(sim: Simulator) -> 
     status, address, used, gone = await in_thread(work)
     assert (status, used, gone) == ("ACTIVE", 1, None)
     assert address.startswith("192.0.2.")
+
+
+async def test_sdk_forced_host_three_ways(sim: Simulator) -> None:
+    def work() -> list[str]:
+        conn = connect(sim.clouds_yaml_path)
+        hosts = []
+        for placement in (
+            {"host": "compute-03"},
+            {"availability_zone": "az-2:compute-04"},
+            {"hypervisor_hostname": "compute-02"},
+        ):
+            server = conn.compute.create_server(
+                name="h",
+                flavor_id=named(sim, "flavors", "m1.small"),
+                image_id=named(sim, "images", "cirros"),
+                networks="none",
+                **placement,
+            )
+            hosts.append(conn.compute.get_server(server.id).compute_host)
+        return hosts
+
+    assert await in_thread(work) == ["compute-03", "compute-04", "compute-02"]
