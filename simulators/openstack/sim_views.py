@@ -7,13 +7,20 @@ from typing import Any
 
 from aiohttp import web
 
-from simulators.openstack import host_faults
+from simulators.openstack import host_faults, metadata
 from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.faults import FAULTS, SERVICES, ServiceFault
 from simulators.openstack.hosts import HostState
 from simulators.openstack.model import Server
 from simulators.openstack.seeding import seed_servers
-from simulators.openstack.web import ApiError, cloud_of, json_response, keystone_error, read_json
+from simulators.openstack.web import (
+    ApiError,
+    cloud_of,
+    error_middleware,
+    json_response,
+    keystone_error,
+    read_json,
+)
 
 HOST_MONITOR: web.AppKey[host_faults.HostMonitor] = web.AppKey(
     "host_monitor", host_faults.HostMonitor
@@ -188,9 +195,6 @@ async def health(request: web.Request) -> web.Response:
 
 
 def sim_app() -> web.Application:
-    from simulators.openstack.metadata import add_routes as metadata_routes
-    from simulators.openstack.web import error_middleware
-
     app = web.Application(middlewares=[error_middleware(keystone_error)])
     app.router.add_get("/health", health)
     app.router.add_get("/servers/{server_id}/placement", server_placement)
@@ -207,5 +211,5 @@ def sim_app() -> web.Application:
     app.router.add_get("/scheduler/failures", scheduling_failures)
     app.router.add_get("/notifications", notifications)
     app.router.add_post("/bulk/servers", bulk_servers)
-    metadata_routes(app)
+    metadata.add_routes(app)
     return app
