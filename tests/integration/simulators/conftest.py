@@ -16,6 +16,7 @@ import openstack.config
 import pytest
 import redis.asyncio as aioredis
 
+from nfvo.vim.notifications import VimTopic, decode_entry
 from simulators.openstack.config import SimConfig
 from simulators.openstack.inventory import INVENTORY_DIR, SCHEMA_DIR
 from simulators.openstack.simulator import Simulator
@@ -121,6 +122,10 @@ class Streams:
         self.client, self.prefix, self.schema = client, prefix, schema
 
     def _check(self, fields: dict[bytes, bytes], definition: str) -> dict[str, Any]:
+        topic = (
+            VimTopic.HOST_MONITOR if definition == "masakari_notification" else (VimTopic.NOVA_INFO)
+        )
+        decode_entry(topic, fields)  # the orchestrator's own reader accepts it too
         entry = {k.decode(): v.decode() for k, v in fields.items()}
         jsonschema.validate(entry, self.schema)
         body: dict[str, Any] = json.loads(entry["message"])
