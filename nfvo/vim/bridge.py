@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -56,17 +57,17 @@ class NotificationBridge:
         unacknowledged ones, then new ones."""
         handled = 0
         for key in self.streams:
-            _next, claimed, *_ = await self.redis.xautoclaim(
+            reply: Any = await self.redis.xautoclaim(
                 key, GROUP, self.consumer, self.claim_idle_ms, count=count
             )
-            for entry_id, fields in claimed:
+            for entry_id, fields in reply[1]:
                 await self._handle(key, entry_id, fields)
                 handled += 1
         for start in ("0", ">"):
-            replies = await self.redis.xreadgroup(
+            replies: Any = await self.redis.xreadgroup(
                 GROUP,
                 self.consumer,
-                {key: start for key in self.streams},  # type: ignore[misc]
+                {key: start for key in self.streams},
                 count=count,
                 block=None if start == "0" else self.block_ms,
             )
