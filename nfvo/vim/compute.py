@@ -132,7 +132,7 @@ class Compute:
         assert self._version is not None
         return self._version
 
-    async def _request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
+    async def request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
         version = _text(await self.microversion())
         return await self.session.request(
             "compute", method, path, call=call, microversion=version, **kwargs
@@ -141,7 +141,7 @@ class Compute:
     # Flavors ---------------------------------------------------------------------
 
     async def flavors(self) -> list[Flavor]:
-        body = await self._request(
+        body = await self.request(
             "GET", "/flavors/detail", "list flavors", params={"is_public": "None"}
         )
         return [
@@ -157,9 +157,7 @@ class Compute:
         ]
 
     async def _extra_specs(self, flavor_id: str) -> dict[str, str]:
-        body = await self._request(
-            "GET", f"/flavors/{flavor_id}/os-extra-specs", "show extra specs"
-        )
+        body = await self.request("GET", f"/flavors/{flavor_id}/os-extra-specs", "show extra specs")
         return dict(body.get("extra_specs", {}))
 
     async def ensure_flavor(self, spec: FlavorSpec) -> Flavor:
@@ -183,11 +181,9 @@ class Compute:
                     "os-flavor-access:is_public": True,
                 }
             }
-            created = (await self._request("POST", "/flavors", "create flavor", json=body))[
-                "flavor"
-            ]
+            created = (await self.request("POST", "/flavors", "create flavor", json=body))["flavor"]
             if spec.extra_specs:
-                await self._request(
+                await self.request(
                     "POST",
                     f"/flavors/{created['id']}/os-extra-specs",
                     "set extra specs",
@@ -218,7 +214,7 @@ class Compute:
         params: dict[str, Any] = {"tags": ",".join(identity.lookup_tags())}
         if version < TAGS_AT_CREATE:  # tags were added after create: a window without them
             params = {"name": identity.nova_name_filter()}
-        body = await self._request("GET", "/servers/detail", "find server", params=params)
+        body = await self.request("GET", "/servers/detail", "find server", params=params)
         servers = [Server.from_body(item) for item in body.get("servers", [])]
         if version < TAGS_AT_CREATE:
             servers = [s for s in servers if s.name == identity.name()]
@@ -238,10 +234,10 @@ class Compute:
             body = self._server_body(request, version)
             hints = {"group": request.server_group_id} if request.server_group_id else None
             payload = {"server": body, **({"os:scheduler_hints": hints} if hints else {})}
-            created = await self._request("POST", "/servers", "create server", json=payload)
+            created = await self.request("POST", "/servers", "create server", json=payload)
             server_id = created["server"]["id"]
             if version < TAGS_AT_CREATE:
-                await self._request(
+                await self.request(
                     "PUT", f"/servers/{server_id}/tags", "tag server",
                     json={"tags": request.identity.tags()},
                 )  # fmt: skip
@@ -277,13 +273,13 @@ class Compute:
         return body
 
     async def server(self, server_id: str) -> Server:
-        body = await self._request("GET", f"/servers/{server_id}", "show server")
+        body = await self.request("GET", f"/servers/{server_id}", "show server")
         return Server.from_body(body["server"])
 
     async def delete_server(self, server_id: str) -> bool:
         """Delete; False if it was already gone."""
         try:
-            await self._request("DELETE", f"/servers/{server_id}", "delete server")
+            await self.request("DELETE", f"/servers/{server_id}", "delete server")
         except VimNotFound:
             return False
         return True
@@ -321,7 +317,7 @@ class Compute:
         """The server group ``name`` (server groups carry no tags: the name is the key)."""
 
         async def lookup() -> str | None:
-            body = await self._request("GET", "/os-server-groups", "list server groups")
+            body = await self.request("GET", "/os-server-groups", "list server groups")
             return next((g["id"] for g in body.get("server_groups", []) if g["name"] == name), None)
 
         async def create() -> str:
@@ -331,7 +327,7 @@ class Compute:
                 group["policy"] = policy
             else:
                 group["policies"] = [policy]
-            body = await self._request(
+            body = await self.request(
                 "POST", "/os-server-groups", "create server group", json={"server_group": group}
             )
             return str(body["server_group"]["id"])

@@ -79,23 +79,23 @@ class Networking:
         self.session = session
         self._extensions: frozenset[str] | None = None
 
-    async def _request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
+    async def request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
         return await self.session.request("network", method, f"/v2.0{path}", call=call, **kwargs)
 
     async def extensions(self) -> frozenset[str]:
         if self._extensions is None:
-            body = await self._request("GET", "/extensions", "list extensions")
+            body = await self.request("GET", "/extensions", "list extensions")
             self._extensions = frozenset(e["alias"] for e in body.get("extensions", []))
         return self._extensions
 
     async def network(self, name_or_id: str) -> Network:
         """An existing network by id or exact name."""
         try:
-            body = await self._request("GET", f"/networks/{name_or_id}", "show network")
+            body = await self.request("GET", f"/networks/{name_or_id}", "show network")
             return _network(body["network"])
         except VimNotFound:
             pass
-        body = await self._request("GET", "/networks", "find network", params={"name": name_or_id})
+        body = await self.request("GET", "/networks", "find network", params={"name": name_or_id})
         found = body.get("networks", [])
         if len(found) != 1:
             reason = "no network" if not found else f"{len(found)} networks"
@@ -111,7 +111,7 @@ class Networking:
         params = {"tags": ",".join(identity.lookup_tags())}
         if "tag-creation" not in await self.extensions():
             params = {"name": identity.name()}  # exact match in Neutron
-        body = await self._request("GET", "/ports", "find port", params=params)
+        body = await self.request("GET", "/ports", "find port", params=params)
         ports = [Port.from_body(p) for p in body.get("ports", [])]
         if len(ports) > 1:
             raise VimError(
@@ -127,10 +127,10 @@ class Networking:
             tag_at_create = "tag-creation" in await self.extensions()
             if tag_at_create:
                 body["tags"] = request.identity.tags()
-            created = await self._request("POST", "/ports", "create port", json={"port": body})
+            created = await self.request("POST", "/ports", "create port", json={"port": body})
             port = Port.from_body(created["port"])
             if not tag_at_create and "standard-attr-tag" in await self.extensions():
-                await self._request(
+                await self.request(
                     "PUT",
                     f"/ports/{port.id}/tags",
                     "tag port",
@@ -161,12 +161,12 @@ class Networking:
         return body
 
     async def port(self, port_id: str) -> Port:
-        body = await self._request("GET", f"/ports/{port_id}", "show port")
+        body = await self.request("GET", f"/ports/{port_id}", "show port")
         return Port.from_body(body["port"])
 
     async def delete_port(self, port_id: str) -> bool:
         try:
-            await self._request("DELETE", f"/ports/{port_id}", "delete port")
+            await self.request("DELETE", f"/ports/{port_id}", "delete port")
         except VimNotFound:
             return False
         return True
