@@ -9,6 +9,7 @@ notification converters produce. The first round only records what is there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,7 +121,5 @@ class VimPoller:
     async def run(self, stop: asyncio.Event, interval: float = 10.0) -> None:
         while not stop.is_set():
             await self.poll_once()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
-            except TimeoutError:
-                pass
