@@ -7,11 +7,15 @@ said plainly at the end rather than faked.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 
 import click
 import yaml
 
+from descriptors.build import build_package
+from descriptors.summary import SHIPPED, describe_core
+from nfvo.cli.commands.package import validate
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.store.connection import redis_for
 from nfvo.store.events import Event, EventStream, publish, read_all
@@ -21,7 +25,6 @@ from nfvo.vim.inventory import load_inventory
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
 NOT_BUILT = [
-    "SOL004/SOL007 package onboarding and the shipped 5G-core descriptors",
     "the simulated OpenStack cloud",
     "durable jobs, the operation-occurrence engine and the VIM facade",
     "the SOL005 catalogue API and `nfvo serve`",
@@ -52,6 +55,17 @@ async def _store_round_trip(cli: CliContext) -> None:
         await redis.delete(keyspace.stream(EventStream.LCM))
 
 
+def _packages(ctx: click.Context) -> None:
+    with tempfile.TemporaryDirectory(prefix="nfvo-demo-") as work:
+        dist = Path(work) / "dist"
+        trees = sorted(path for path in SHIPPED.iterdir() if path.is_dir())
+        _heading(f"Shipped 5G-core packages: {len(trees)} built as CSARs and validated (strict)")
+        archives = [build_package(tree, dist) for tree in trees]
+        ctx.invoke(validate, paths=tuple(archives), output="table", strict=True)
+        _heading("The 5G core they describe")
+        click.echo(describe_core(Path(work) / "described", dist))
+
+
 @click.command("demo")
 @click.option(
     "--inventory",
@@ -61,11 +75,13 @@ async def _store_round_trip(cli: CliContext) -> None:
     help="Site inventory of the cloud to describe.",
 )
 @pass_cli
-def COMMAND(cli: CliContext, inventory: Path) -> None:  # noqa: N802
+@click.pass_context
+def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path) -> None:  # noqa: N802
     """Run the main job on embedded defaults and say what it did."""
     _heading("Effective configuration")
     click.echo(yaml.safe_dump(cli.settings.redacted(), sort_keys=True).rstrip())
     asyncio.run(_store_round_trip(cli))
+    _packages(ctx)
     _heading(f"Site inventory {inventory.name} (validated against its schema)")
     click.echo(yaml.safe_dump(load_inventory(inventory).summary(), sort_keys=False).rstrip())
     _heading("Not built yet")

@@ -38,3 +38,5 @@ def test_demo_runs_on_embedded_defaults(monkeypatch: pytest.MonkeyPatch, redis_u
     assert "answers PING: True" in result.output
     assert "read back" in result.output
     assert "vfs_per_physnet" in result.output
+    assert "5gc-sa         nsd   1.0.0    9 VNF profiles  valid" in result.output
+    assert "VDU upf: 8 vCPU, 16 GiB, 20 GB disk, dedicated CPUs" in result.output

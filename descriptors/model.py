@@ -1,0 +1,368 @@
+"""The typed VNFD and NSD: what later code reads instead of TOSCA.
+
+Built once, at onboarding, from tosca-parser's view of the descriptor (see
+:mod:`descriptors.vnfd_reader` and :mod:`descriptors.nsd_reader`) and stored as
+versioned JSON (``schema_version``); readers refuse a version they do not know rather
+than guess. Names follow SOL001's property names in snake case; sizes are plain
+integers in the unit their name says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Literal, Self
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from descriptors.problems import Problem
+
+SCHEMA_VERSION = 1
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Checksum(_Record):
+    algorithm: str = Field(description="sha-224, sha-256, sha-384 or sha-512")
+    hash: str
+
+
+class SoftwareImage(_Record):
+    name: str
+    version: str
+    checksum: Checksum
+    container_format: str
+    disk_format: str
+    min_disk_bytes: int = 0
+    min_ram_bytes: int | None = None
+    size_bytes: int
+    provider: str | None = None
+    operating_system: str | None = None
+    file: str | None = Field(default=None, description="The artifact's path in the package.")
+
+
+class BootData(_Record):
+    """Day-1 data: SOL001 2.x gives a string (``content``); 3.x and later a BootData map."""
+
+    content: str | None = None
+    data: dict[str, str] = Field(default_factory=dict)
+    kvp_data: dict[str, str] = Field(default_factory=dict)
+    source_path: str | None = None
+    destination_path: str | None = None
+    vim_type: str | None = None
+    vim_properties: dict[str, str] = Field(default_factory=dict)
+
+
+class VirtualStorage(_Record):
+    storage_id: str
+    size_bytes: int
+    rdma_enabled: bool = False
+    image: SoftwareImage | None = None
+
+
+class AdditionalCapability(_Record):
+    name: str
+    support_mandatory: bool
+    target_performance_parameters: dict[str, str] = Field(default_factory=dict)
+
+
+class Vdu(_Record):
+    vdu_id: str
+    name: str
+    description: str = ""
+    min_instances: int
+    max_instances: int
+    vcpus: int = Field(description="0 when the VDU declares no virtual_compute.")
+    memory_mb: int
+    local_storage_gb: list[int] = Field(default_factory=list)
+    cpu_requirements: dict[str, str] = Field(default_factory=dict)
+    memory_requirements: dict[str, str] = Field(default_factory=dict)
+    cpu_pinning_policy: Literal["static", "dynamic"] | None = None
+    cpu_pinning_rules: list[str] = Field(default_factory=list)
+    numa_enabled: bool | None = None
+    additional_capabilities: list[AdditionalCapability] = Field(default_factory=list)
+    compute_requirements: dict[str, str] = Field(default_factory=dict)
+    image: SoftwareImage | None = None
+    storages: list[str] = Field(default_factory=list)
+    boot_data: BootData | None = None
+
+
+class VduCp(_Record):
+    cp_id: str
+    vdu_id: str
+    layer_protocols: list[str] = Field(default_factory=list)
+    vnic_type: str | None = Field(default=None, description="As written; see normalise.")
+    order: int | None = None
+    virtual_link: str | None = Field(default=None, description="The VnfVirtualLink bound to.")
+    interface_requirements: dict[str, str] = Field(default_factory=dict)
+
+
+class VirtualLink(_Record):
+    vl_id: str
+    layer_protocols: list[str] = Field(default_factory=list)
+    description: str = ""
+    network_type: str | None = None
+    mtu: int | None = None
+    ip_version: str | None = None
+    cidr: str | None = None
+    max_bitrate: int | None = None
+    min_bitrate: int | None = None
+
+
+class ExtCp(_Record):
+    """An external CP: a VduCp (or virtual link) the VNF exposes to NS virtual links."""
+
+    cp_id: str
+    maps_to: str = Field(description="The VduCp or VnfExtCp node behind it.")
+    layer_protocols: list[str] = Field(default_factory=list)
+    internal_virtual_link: str | None = None
+
+
+class ScalingAspect(_Record):
+    aspect_id: str
+    name: str
+    description: str = ""
+    max_scale_level: int
+    step_deltas: list[str] = Field(default_factory=list)
+    vdu_deltas: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="VDU id -> delta id -> number of instances."
+    )
+
+
+class InstantiationLevel(_Record):
+    level_id: str
+    description: str = ""
+    scale_info: dict[str, int] = Field(default_factory=dict, description="aspect -> level")
+    vdu_instances: dict[str, int] = Field(default_factory=dict)
+
+
+class PlacementKind(StrEnum):
+    AFFINITY = "affinity"
+    ANTI_AFFINITY = "anti-affinity"
+
+
+class PlacementRule(_Record):
+    rule_id: str
+    kind: PlacementKind
+    scope: str = Field(description="nfvi_node, zone, zone_group, nfvi_pop, ...")
+    targets: list[str] = Field(description="The VDUs (or VNFs in an NSD) it places.")
+
+
+class Flavour(_Record):
+    flavour_id: str
+    description: str = ""
+    vdus: list[Vdu] = Field(default_factory=list)
+    cps: list[VduCp] = Field(default_factory=list)
+    virtual_links: list[VirtualLink] = Field(default_factory=list)
+    ext_cps: list[ExtCp] = Field(default_factory=list)
+    storages: list[VirtualStorage] = Field(default_factory=list)
+    scaling_aspects: list[ScalingAspect] = Field(default_factory=list)
+    initial_deltas: dict[str, int] = Field(default_factory=dict)
+    instantiation_levels: list[InstantiationLevel] = Field(default_factory=list)
+    default_level: str | None = None
+    placement_rules: list[PlacementRule] = Field(default_factory=list)
+
+    def vdu(self, vdu_id: str) -> Vdu:
+        return next(v for v in self.vdus if v.vdu_id == vdu_id)
+
+
+class _Stored(_Record):
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Self:
+        raw = orjson.loads(data)
+        version = raw.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(
+                f"stored descriptor has schema_version {version}, not {SCHEMA_VERSION}"
+            )
+        return cls.model_validate(raw)
+
+
+class Vnfd(_Stored):
+    descriptor_id: str
+    descriptor_version: str
+    provider: str
+    product_name: str
+    software_version: str
+    product_info_name: str | None = None
+    vnfm_info: list[str] = Field(default_factory=list)
+    node_type: str = Field(description="The VNF's node type, as an NSD names it.")
+    flavours: list[Flavour] = Field(default_factory=list)
+
+    def flavour(self, flavour_id: str) -> Flavour:
+        return next(f for f in self.flavours if f.flavour_id == flavour_id)
+
+
+class VnfProfile(_Record):
+    profile_id: str = Field(description="The VNF node's name in the NSD.")
+    vnfd_id: str
+    flavour_id: str
+    product_name: str = ""
+    provider: str = ""
+    node_type: str = ""
+    min_instances: int = 1
+    max_instances: int = 1
+    instantiation_level: str | None = None
+    virtual_links: dict[str, str] = Field(
+        default_factory=dict, description="VNF requirement (external CP) -> NS virtual link."
+    )
+
+
+class NsVirtualLink(_Record):
+    vl_id: str
+    layer_protocols: list[str] = Field(default_factory=list)
+    description: str = ""
+    max_bitrate: int | None = None
+    min_bitrate: int | None = None
+
+
+class Sap(_Record):
+    sap_id: str
+    layer_protocols: list[str] = Field(default_factory=list)
+    virtual_link: str | None = None
+
+
+class VnfDependency(_Record):
+    """``vnf`` is instantiated only after ``depends_on`` (TOSCA ``dependency``)."""
+
+    vnf: str
+    depends_on: str
+
+
+class NsScalingAspect(_Record):
+    aspect_id: str
+    name: str
+    description: str = ""
+    levels: dict[int, str] = Field(default_factory=dict)
+    vnf_instances: dict[str, dict[int, int]] = Field(
+        default_factory=dict, description="VNF profile -> NS scale level -> instances."
+    )
+
+
+class NsInstantiationLevel(_Record):
+    level_id: str
+    description: str = ""
+    vnf_instances: dict[str, int] = Field(default_factory=dict)
+
+
+class NsFlavour(_Record):
+    flavour_id: str
+    vnf_profiles: list[VnfProfile] = Field(default_factory=list)
+    virtual_links: list[NsVirtualLink] = Field(default_factory=list)
+    saps: list[Sap] = Field(default_factory=list)
+    dependencies: list[VnfDependency] = Field(default_factory=list)
+    instantiation_levels: list[NsInstantiationLevel] = Field(default_factory=list)
+    default_level: str | None = None
+    scaling_aspects: list[NsScalingAspect] = Field(default_factory=list)
+    placement_rules: list[PlacementRule] = Field(default_factory=list)
+
+
+class Nsd(_Stored):
+    descriptor_id: str
+    designer: str
+    version: str
+    name: str
+    invariant_id: str
+    flavours: list[NsFlavour] = Field(default_factory=list)
+
+
+# Consistency across a descriptor's parts, which TOSCA types cannot express: every
+# name one part uses must exist in another, counts must fit profiles, and VNF
+# dependencies must leave an order to instantiate in.
+
+
+def check_vnfd(vnfd: Vnfd) -> list[Problem]:
+    problems: list[Problem] = []
+    for flavour in vnfd.flavours:
+        problems += [
+            _inconsistent(f"flavour {flavour.flavour_id}: {m}") for m in _flavour_gaps(flavour)
+        ]
+    return problems
+
+
+def _flavour_gaps(flavour: Flavour) -> Iterator[str]:
+    vdus = {vdu.vdu_id: vdu for vdu in flavour.vdus}
+    links = {vl.vl_id for vl in flavour.virtual_links}
+    aspects = {aspect.aspect_id: aspect for aspect in flavour.scaling_aspects}
+    for cp in flavour.cps:
+        if cp.vdu_id not in vdus:
+            yield f"connection point {cp.cp_id} binds to {cp.vdu_id or 'nothing'}, not a VDU"
+        if cp.virtual_link and cp.virtual_link not in links:
+            yield f"connection point {cp.cp_id} links to {cp.virtual_link}, not a virtual link"
+    for aspect in flavour.scaling_aspects:
+        for vdu_id, deltas in aspect.vdu_deltas.items():
+            missing = sorted(set(aspect.step_deltas) - set(deltas))
+            if missing:
+                yield f"aspect {aspect.aspect_id} steps by {missing}, undefined for VDU {vdu_id}"
+    for level in flavour.instantiation_levels:
+        for aspect_id, scale_level in level.scale_info.items():
+            if aspect_id not in aspects:
+                yield f"level {level.level_id} scales {aspect_id}, which is not a scaling aspect"
+            elif scale_level > aspects[aspect_id].max_scale_level:
+                yield f"level {level.level_id} puts {aspect_id} above its max_scale_level"
+        for vdu_id, count in level.vdu_instances.items():
+            vdu = vdus.get(vdu_id)
+            if vdu is not None and not vdu.min_instances <= count <= vdu.max_instances:
+                yield f"level {level.level_id} wants {count} of VDU {vdu_id}, outside its profile"
+    levels = {level.level_id for level in flavour.instantiation_levels}
+    if flavour.default_level and flavour.default_level not in levels:
+        yield f"default level {flavour.default_level} is not an instantiation level"
+
+
+def check_nsd(nsd: Nsd) -> list[Problem]:
+    problems: list[Problem] = []
+    for flavour in nsd.flavours:
+        problems += [
+            _inconsistent(f"NS flavour {flavour.flavour_id}: {m}") for m in _ns_gaps(flavour)
+        ]
+    return problems
+
+
+def _ns_gaps(flavour: NsFlavour) -> Iterator[str]:
+    links = {vl.vl_id for vl in flavour.virtual_links}
+    for profile in flavour.vnf_profiles:
+        if profile.min_instances > profile.max_instances:
+            yield f"VNF {profile.profile_id} has more minimum than maximum instances"
+        for requirement, link in profile.virtual_links.items():
+            if link not in links:
+                yield f"VNF {profile.profile_id} connects {requirement} to {link}, not an NS VL"
+    levels = {level.level_id for level in flavour.instantiation_levels}
+    if flavour.default_level and flavour.default_level not in levels:
+        yield f"default level {flavour.default_level} is not an NS instantiation level"
+    cycle = _dependency_cycle(flavour.dependencies)
+    if cycle:
+        yield f"VNF dependencies form a cycle ({' -> '.join(cycle)}), so no order can start them"
+
+
+def _dependency_cycle(dependencies: list[VnfDependency]) -> list[str]:
+    after: dict[str, list[str]] = {}
+    for dependency in dependencies:
+        after.setdefault(dependency.vnf, []).append(dependency.depends_on)
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+
+    def visit(vnf: str, path: list[str]) -> list[str]:
+        state[vnf] = 1
+        for before in after.get(vnf, []):
+            if state.get(before) == 1:
+                return [*path[path.index(before) :], before] if before in path else [vnf, before]
+            if before not in state and (found := visit(before, [*path, before])):
+                return found
+        state[vnf] = 2
+        return []
+
+    for vnf in sorted(after):
+        if vnf not in state and (found := visit(vnf, [vnf])):
+            return found
+    return []
+
+
+def _inconsistent(message: str) -> Problem:
+    return Problem(message=message, code="inconsistent")

@@ -1,0 +1,102 @@
+"""``nfvo package``: build CSARs from source trees and validate packages offline."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from descriptors.build import build_package
+from descriptors.loader import load_package
+from descriptors.problems import DescriptorError, Problem, Severity
+from descriptors.summary import PackageRow, package_row
+
+_COLUMNS = ("name", "kind", "version", "size", "status")
+_HEADINGS = ("NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS")
+
+
+@click.group("package")
+def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
+    """Build and validate VNF packages (SOL004) and NSD archives (SOL007)."""
+
+
+@COMMAND.command("build")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Directory the CSAR is written to.",
+)
+def build(source: Path, out_dir: Path) -> None:
+    """Write SOURCE (a package source tree) as a CSAR with a freshly hashed manifest."""
+    try:
+        archive = build_package(source, out_dir)
+    except DescriptorError as exc:
+        _print_problems(str(source), exc.problems)
+        raise SystemExit(1) from exc
+    click.echo(str(archive))
+
+
+@COMMAND.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for machines.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def validate(paths: tuple[Path, ...], output: str, strict: bool) -> None:
+    """Check each package (archive or directory); exit 1 listing every error if one fails."""
+    results = [_validate_one(path, strict=strict) for path in paths]
+    if output == "json":
+        click.echo(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
+    else:
+        _print_table([r["row"] for r in results])
+        for result in results:
+            if result["problems"]:
+                _print_problems(result["path"], [Problem(**p) for p in result["problems"]])
+    if any(r["row"]["status"] == "invalid" for r in results):
+        raise SystemExit(1)
+
+
+def _validate_one(path: Path, *, strict: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="nfvo-validate-") as work:
+        try:
+            loaded = load_package(path, Path(work), strict=strict)
+        except DescriptorError as exc:
+            row = PackageRow(name=path.name, kind="?", version="", size="", status="invalid")
+            problems = exc.problems
+        else:
+            row, problems = package_row(loaded), list(loaded.warnings)
+    return {
+        "path": str(path),
+        "row": row,
+        "problems": [p.model_dump(mode="json") for p in problems],
+    }
+
+
+def _print_table(rows: list[PackageRow]) -> None:
+    cells = [_HEADINGS, *[tuple(str(row[c]) for c in _COLUMNS) for row in rows]]  # type: ignore[literal-required]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS))]
+    for line in cells:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+def _print_problems(path: str, problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    heading = f"{path}: {len(errors)} error(s)" if errors else f"{path}: warnings"
+    click.echo(heading, err=bool(errors))
+    for problem in problems:
+        click.echo(f"  {problem}", err=bool(errors))

@@ -1,0 +1,126 @@
+"""The one error middleware: every failure leaves as ``application/problem+json``.
+
+SOL013 clause 6 (error reporting) makes ProblemDetails (clause 6.3) the body of every
+error response. aiohttp's own 404, 405 and 413 pass through middlewares, so this one
+middleware renders them too, with a ``detail`` saying what was wrong and where. An
+exception nobody expected is a 500 carrying only a request id; its text and traceback
+go to the log, never onto the wire (STYLE.md, "Errors").
+
+The version check (SOL013 clause 4.6.1) runs as the second middleware, so its 400 and
+406 are rendered here like any other error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from nfvo.sol.problems import PROBLEM_CONTENT_TYPE, ApiError, ProblemDetails, internal_error
+from nfvo.sol.routes import Handler, route_of
+from nfvo.sol.versions import VERSION_HEADER, negotiate_version, response_version
+
+log = logging.getLogger("nfvo.sol")
+
+REQUEST_ID = web.RequestKey("REQUEST_ID", str)
+REQUEST_ID_HEADER = "X-Request-Id"
+# Headers an HTTP error carries that the client needs (RFC 9110: Allow with 405,
+# WWW-Authenticate with 401, Retry-After with 413/429/503, Content-Range with 416).
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Content-Range")
+
+
+def _encodable(text: str | None) -> str | None:
+    # A detail may quote client input; lone surrogates (undecodable bytes) would make
+    # the JSON encoder fail inside the error path itself, so they are escaped.
+    return None if text is None else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def problem_response(
+    problem: ProblemDetails, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    safe = problem.model_copy(
+        update={name: _encodable(getattr(problem, name)) for name in ("detail", "instance")}
+    )
+    response = web.Response(
+        body=safe.to_json(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _http_exception_detail(request: web.Request, error: web.HTTPException) -> str:
+    where = request.path
+    if isinstance(error, web.HTTPNotFound) and request.match_info.http_exception is error:
+        return f"there is no resource at {where}"
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return f"{request.method} is not allowed on {where}; allowed: {allowed}"
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return f"the request body sent to {where} is too large: {error.text}"
+    # An HTTPException raised on purpose: its text was written for the client.
+    return f"{error.text or error.reason} ({request.method} {where})"
+
+
+def render_http_exception(request: web.Request, error: web.HTTPException) -> web.Response:
+    problem = ProblemDetails(
+        title=error.reason,
+        status=error.status,
+        detail=_http_exception_detail(request, error),
+        instance=request.rel_url.raw_path,
+    )
+    headers = {name: error.headers[name] for name in _KEPT_HEADERS if name in error.headers}
+    return problem_response(problem, headers)
+
+
+def render_api_error(request: web.Request, error: ApiError) -> web.Response:
+    return problem_response(error.problem(instance=request.rel_url.raw_path), error.headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render every failure of ``handler`` as ProblemDetails; never let text leak."""
+    request_id = uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return render_api_error(request, error)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise  # redirects and 304 are answers, not errors
+        return render_http_exception(request, error)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception(
+            "unexpected error",
+            extra={"request_id": request_id, "method": request.method, "path": request.path},
+        )
+        return problem_response(internal_error(request_id))
+
+
+@web.middleware
+async def version_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Agree the API version before dispatch (SOL013 clause 4.6.1).
+
+    Routing failures (404, 405) are reported first: a client using a wrong path
+    learns that before it learns about its headers.
+    """
+    route = route_of(request)
+    if route is not None and route.versioned:
+        negotiate_version(request)
+    return await handler(request)
+
+
+async def stamp_response(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every response, errors and streams too, says its version."""
+    version = response_version(request)
+    if version is not None:
+        response.headers[VERSION_HEADER] = version
+    request_id: str | None = request.get(REQUEST_ID)
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id

@@ -1,0 +1,30 @@
+"""Fixtures of the SOL013 plumbing tests: the demo API served on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from tests.integration.sol.widgets_api import make_app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    async with TestClient(TestServer(make_app(), host="127.0.0.1")) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def etsi_definitions(shared_dir: Path) -> dict[str, Any]:
+    """SOL005's common definitions (ProblemDetails, ApiVersionInformation)."""
+    path = shared_dir / "etsi/openapi/3.7.1/nfv-sol005/SOL005/definitions/SOL005_def.yaml"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    definitions: dict[str, Any] = yaml.safe_load(path.read_text())["definitions"]
+    return definitions
