@@ -151,13 +151,16 @@ class Compute:
                 vcpus=item["vcpus"],
                 ram_mb=item["ram"],
                 disk_gb=item["disk"],
-                extra_specs=item.get("extra_specs") or await self._extra_specs(item["id"]),
+                # Listed since 2.61; older clouds need one request per flavor.
+                extra_specs=item["extra_specs"]
+                if "extra_specs" in item
+                else await self._extra_specs(item["id"]),
             )
             for item in body.get("flavors", [])
         ]
 
     async def _extra_specs(self, flavor_id: str) -> dict[str, str]:
-        body = await self.request("GET", f"/flavors/{flavor_id}/os-extra-specs", "show extra specs")
+        body = await self.request("GET", f"/flavors/{flavor_id}/os-extra_specs", "show extra specs")
         return dict(body.get("extra_specs", {}))
 
     async def ensure_flavor(self, spec: FlavorSpec) -> Flavor:
@@ -185,7 +188,7 @@ class Compute:
             if spec.extra_specs:
                 await self.request(
                     "POST",
-                    f"/flavors/{created['id']}/os-extra-specs",
+                    f"/flavors/{created['id']}/os-extra_specs",
                     "set extra specs",
                     json={"extra_specs": spec.extra_specs},
                 )

@@ -80,7 +80,7 @@ class Networking:
         self._extensions: frozenset[str] | None = None
 
     async def request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
-        return await self.session.request("network", method, f"/v2.0{path}", call=call, **kwargs)
+        return await self.session.request("network", method, path, call=call, **kwargs)
 
     async def extensions(self) -> frozenset[str]:
         if self._extensions is None:

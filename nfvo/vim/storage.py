@@ -49,7 +49,7 @@ class Storage:
 
     async def find_image(self, image_hash: str) -> Image | None:
         body = await self.session.request(
-            "image", "GET", "/v2/images", call="find image",
+            "image", "GET", "/images", call="find image",
             params={HASH_PROPERTY: image_hash, "status": "active"},
         )  # fmt: skip
         images = [_image(i) for i in body.get("images", []) if i.get(HASH_PROPERTY) == image_hash]
@@ -67,15 +67,15 @@ class Storage:
                 **request.properties,
             }
             image = await self.session.request(
-                "image", "POST", "/v2/images", call="create image", json=body
+                "image", "POST", "/images", call="create image", json=body
             )
             await self.session.request(
-                "image", "PUT", f"/v2/images/{image['id']}/file", call="upload image",
+                "image", "PUT", f"/images/{image['id']}/file", call="upload image",
                 data=request.path.read_bytes(),
                 headers={"Content-Type": "application/octet-stream"},
             )  # fmt: skip
             shown = await self.session.request(
-                "image", "GET", f"/v2/images/{image['id']}", call="show image"
+                "image", "GET", f"/images/{image['id']}", call="show image"
             )
             return _image(shown)
 
