@@ -1,0 +1,124 @@
+"""What can go wrong on a VIM, said with the VIM's name, our call and OpenStack's words.
+
+One function, :func:`from_exception`, turns whatever openstacksdk or keystoneauth
+raised into a :class:`VimError` that knows whether to try again (``retryable``) and
+whether a failed create may nevertheless have happened (``maybe_applied``: the
+connection dropped or the server answered 5xx after receiving the request), in which
+case the caller looks the resource up by its tags before trying again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from keystoneauth1 import exceptions as ksa
+from openstack import exceptions as sdk
+
+# Neutron conflicts that mean the request itself is wrong: trying again cannot help.
+NEUTRON_PERMANENT_CONFLICTS = frozenset(
+    {"OverQuota", "IpAddressAlreadyAllocated", "MacAddressInUse", "IpAddressInUse"}
+)
+# Conflicts that mean "busy, try again": Nova's task states, Placement's generations.
+_TRANSIENT_CONFLICT_WORDS = ("task_state", "task state", "concurrent_update", "generation")
+
+
+class VimError(Exception):
+    """A VIM call failed; ``str()`` names the VIM, the call and OpenStack's message."""
+
+    def __init__(
+        self,
+        vim: str,
+        call: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        maybe_applied: bool = False,
+        kind: str | None = None,
+    ) -> None:
+        self.vim, self.call, self.message = vim, call, message
+        self.status, self.retryable, self.maybe_applied, self.kind = (
+            status,
+            retryable,
+            maybe_applied,
+            kind,
+        )
+        code = f" ({status}{' ' + kind if kind else ''})" if status else ""
+        super().__init__(f"VIM {vim}: {call} failed{code}: {message}")
+
+
+class VimNotFound(VimError):
+    pass
+
+
+class VimConflict(VimError):
+    pass
+
+
+class VimForbidden(VimError):
+    pass
+
+
+class VimUnavailable(VimError):
+    """The VIM cannot be reached or answers 5xx: transient."""
+
+
+class VimRefused(VimError):
+    """We refuse to act (no admin rights for what needs them, a missing asset, ...)."""
+
+
+class VimTimeout(VimError):
+    """A resource did not reach the wanted state in time."""
+
+
+def _neutron_type(body: Any) -> str | None:
+    if isinstance(body, dict) and isinstance(body.get("NeutronError"), dict):
+        kind = body["NeutronError"].get("type")
+        return str(kind) if kind else None
+    return None
+
+
+def _body(exc: sdk.HttpException) -> Any:
+    response = getattr(exc, "response", None)
+    if response is None or not response.content:
+        return None
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def from_exception(vim: str, call: str, exc: BaseException, *, mutating: bool) -> VimError:
+    """Classify ``exc``; ``mutating`` says whether the request could have changed state."""
+    if isinstance(exc, VimError):
+        return exc
+    if isinstance(exc, ksa.ConnectFailure | ksa.ConnectTimeout | ksa.RetriableConnectionFailure):
+        # ConnectFailure also covers a connection dropped after the request was sent.
+        return VimUnavailable(vim, call, str(exc), retryable=True, maybe_applied=mutating)
+    if isinstance(exc, sdk.HttpException) and exc.status_code is not None:
+        return _from_http(vim, call, exc, mutating=mutating)
+    if isinstance(exc, ksa.ClientException | sdk.SDKException):
+        return VimError(vim, call, str(exc))
+    raise exc
+
+
+def _from_http(vim: str, call: str, exc: sdk.HttpException, *, mutating: bool) -> VimError:
+    status = int(exc.status_code or 0)
+    message = (exc.details or exc.message or "").strip() or f"HTTP {status}"
+    body = _body(exc)
+    kind = _neutron_type(body)
+    if status >= 500 or status == 429:
+        return VimUnavailable(
+            vim, call, message, status=status, retryable=True, maybe_applied=mutating, kind=kind
+        )
+    if status == 404:
+        return VimNotFound(vim, call, message, status=status, kind=kind)
+    if status in (401, 403):
+        return VimForbidden(vim, call, message, status=status, kind=kind)
+    if status == 409:
+        transient = kind not in NEUTRON_PERMANENT_CONFLICTS and any(
+            word in message.lower() for word in _TRANSIENT_CONFLICT_WORDS
+        )
+        return VimConflict(vim, call, message, status=status, retryable=transient, kind=kind)
+    return VimError(vim, call, message, status=status, kind=kind)

@@ -1,0 +1,41 @@
+"""The async facade over one OpenStack VIM: everything the orchestrator does there.
+
+``async with Vim(spec) as vim:`` then ``vim.compute``, ``vim.network`` and
+``vim.storage``. Every create is idempotent by the resource's identity (tags or its
+deterministic name, see ``nfvo.vim.tags``); every error is a ``VimError`` naming the
+VIM, the call and OpenStack's own message.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from nfvo.vim.compute import Compute
+from nfvo.vim.network import Networking
+from nfvo.vim.session import VimSession, VimSpec
+from nfvo.vim.storage import Storage
+
+
+class Vim:
+    def __init__(self, spec: VimSpec) -> None:
+        self.session = VimSession(spec)
+        self.compute = Compute(self.session)
+        self.network = Networking(self.session)
+        self.storage = Storage(self.session)
+
+    @property
+    def name(self) -> str:
+        return self.session.name
+
+    async def __aenter__(self) -> Self:
+        await self.session.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.session.close()
