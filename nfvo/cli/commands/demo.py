@@ -25,8 +25,7 @@ from nfvo.vim.inventory import load_inventory
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
 NOT_BUILT = [
-    "the simulated OpenStack cloud",
-    "durable jobs, the operation-occurrence engine and the VIM facade",
+    "durable jobs and the operation-occurrence engine (landing)",
     "the SOL005 catalogue API and `nfvo serve`",
     "EPA-aware placement and `nfvo placement plan`",
 ]
