@@ -36,7 +36,3 @@ class LeaseLost(InfrastructureError):
 
 class StepTimeout(PermanentError):
     """A step ran longer than its timeout."""
-
-
-class JobTimeout(PermanentError):
-    """A job ran past its deadline."""
