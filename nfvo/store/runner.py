@@ -162,7 +162,7 @@ class JobRunner:
         ready = deque(n for n, deps in waiting.items() if not deps and n not in self._outputs)
         failure: str | None = None
         while True:
-            while ready and failure is None and self._cancel is None and not self._stop_reason:
+            while ready and self._may_start() and failure is None:
                 name = ready.popleft()
                 coroutine = self._run_step(by_name[name], records.get(name))
                 self._tasks[name] = asyncio.create_task(coroutine, name=f"step {name}")
@@ -181,6 +181,11 @@ class JobRunner:
                     waiting[dependent].discard(name)
                     if not waiting[dependent]:
                         ready.append(dependent)
+
+    def _may_start(self) -> bool:
+        if self._cancel is not None or self._stop_reason:
+            return False
+        return len(self._tasks) < self._definition.max_parallel
 
     async def _wait_some(self) -> set[asyncio.Task[StepOutcome]]:
         timeout = None

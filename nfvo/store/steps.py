@@ -148,11 +148,17 @@ def sequence(*steps: Step) -> list[Step]:
     return chained
 
 
+DEFAULT_MAX_PARALLEL = 16
+
+
 @dataclass(frozen=True)
 class JobDefinition:
     job_type: str
     plan: Plan
     timeout: float | None = None  # from the job's first start, across resumptions
+    # Independent steps running at once in one job: bounded, because each holds Redis
+    # connections and VIM calls, and a wide plan must not exhaust either.
+    max_parallel: int = DEFAULT_MAX_PARALLEL
 
 
 class UnknownJobType(LookupError):
@@ -166,7 +172,12 @@ class JobRegistry:
         self._definitions: dict[str, JobDefinition] = {}
 
     def register(
-        self, job_type: str, plan: Plan | Sequence[Step], *, timeout: float | None = None
+        self,
+        job_type: str,
+        plan: Plan | Sequence[Step],
+        *,
+        timeout: float | None = None,
+        max_parallel: int = DEFAULT_MAX_PARALLEL,
     ) -> None:
         if job_type in self._definitions:
             raise ValueError(f"job type {job_type!r} is already registered")
@@ -174,7 +185,9 @@ class JobRegistry:
             fixed = list(plan)
             validate_plan(fixed)
             plan = _fixed_plan(fixed)
-        self._definitions[str(job_type)] = JobDefinition(str(job_type), plan, timeout)
+        if max_parallel < 1:
+            raise ValueError("max_parallel must be at least 1")
+        self._definitions[str(job_type)] = JobDefinition(str(job_type), plan, timeout, max_parallel)
 
     def get(self, job_type: str) -> JobDefinition:
         try:

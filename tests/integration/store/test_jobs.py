@@ -291,3 +291,21 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
     assert 0.5 <= backoff.delay(1) <= 1 and 2 <= backoff.delay(3) <= 4
     assert 4 <= backoff.delay(10) <= 8
     assert backoff.delay(1, retry_after=20) == 20
+
+
+async def test_parallel_steps_are_bounded_per_job(
+    registry: JobRegistry, jobs: Jobs, pool: WorkerPool
+) -> None:
+    running = 0
+    most = 0
+
+    async def step(ctx: StepContext) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+
+    registry.register("wide", [Step(f"s{n}", step) for n in range(30)], max_parallel=3)
+    done = await jobs.wait((await jobs.enqueue("wide")).id, 10)
+    assert done.state is JobState.SUCCEEDED and most == 3
