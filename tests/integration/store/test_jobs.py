@@ -309,3 +309,27 @@ async def test_parallel_steps_are_bounded_per_job(
     registry.register("wide", [Step(f"s{n}", step) for n in range(30)], max_parallel=3)
     done = await jobs.wait((await jobs.enqueue("wide")).id, 10)
     assert done.state is JobState.SUCCEEDED and most == 3
+
+
+async def test_a_slow_step_keeps_its_lease(
+    redis: aioredis.Redis, keyspace: Keyspace, registry: JobRegistry, jobs: Jobs
+) -> None:
+    attempts: list[int] = []
+
+    async def slow(ctx: StepContext) -> None:
+        attempts.append(ctx.attempt)
+        await asyncio.sleep(1.2)  # four leases long
+
+    registry.register("slow", [Step("boot", slow)])
+    pools = [
+        WorkerPool(redis, keyspace, registry, lease_seconds=0.3, poll_seconds=0.05)
+        for _ in range(2)
+    ]
+    for pool in pools:
+        await pool.start()
+    try:
+        done = await jobs.wait((await jobs.enqueue("slow")).id, 10)
+    finally:
+        for pool in pools:
+            await pool.stop()
+    assert done.state is JobState.SUCCEEDED and done.runs == 1 and attempts == [1]
