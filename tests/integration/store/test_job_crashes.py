@@ -45,18 +45,26 @@ def worker(
 
 
 async def crash_rounds(
-    process: ManagedProcess, redis: aioredis.Redis, keyspace: Keyspace, kills: int
+    process: ManagedProcess,
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    kills: int,
+    pause: tuple[float, float],
 ) -> None:
     jobs = Jobs(redis, keyspace)
-    job = await jobs.enqueue(job_types.CRASH_JOB, {"steps": 20, "pause": [0.02, 0.08]})
+    job = await jobs.enqueue(job_types.CRASH_JOB, {"steps": 20, "pause": pause})
     process.start()
-    for _ in range(kills):
-        await asyncio.sleep(random.uniform(0.1, 1.5))
+    # The first kill lands within the first run (20 steps take at least 40 pauses).
+    await asyncio.sleep(random.uniform(0.1, 40 * pause[0]))
+    for kill in range(kills):
         process.kill()
         process.start()
-    done = await jobs.wait(job.id, 120)
+        if kill < kills - 1:
+            await asyncio.sleep(random.uniform(0.1, 1.5))
+    done = await jobs.wait(job.id, 180)
     names = [f"step-{n:02}" for n in range(20)]
     assert done.state is JobState.SUCCEEDED, done.error
+    assert done.runs >= 2  # it really was interrupted and resumed
     log = [
         item.decode() for item in await redis.lrange(job_types.effects_log(keyspace, job.id), 0, -1)
     ]
@@ -72,14 +80,16 @@ async def crash_rounds(
 async def test_sigkilled_worker_five_times(
     process_factory: type[ManagedProcess], redis_url: str, redis: aioredis.Redis, keyspace: Keyspace
 ) -> None:
-    await crash_rounds(worker(process_factory, redis_url, keyspace), redis, keyspace, kills=5)
+    process = worker(process_factory, redis_url, keyspace)
+    await crash_rounds(process, redis, keyspace, kills=5, pause=(0.03, 0.08))
 
 
 @pytest.mark.deep
 async def test_sigkilled_worker_twenty_times(
     process_factory: type[ManagedProcess], redis_url: str, redis: aioredis.Redis, keyspace: Keyspace
 ) -> None:
-    await crash_rounds(worker(process_factory, redis_url, keyspace), redis, keyspace, kills=20)
+    process = worker(process_factory, redis_url, keyspace)  # longer steps: kills land mid-job
+    await crash_rounds(process, redis, keyspace, kills=20, pause=(0.1, 0.3))
 
 
 async def test_a_paused_worker_is_fenced_out(
