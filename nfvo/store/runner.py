@@ -106,6 +106,8 @@ class JobRunner:
         await self._mark_started()
         if self._cancel is CancelMode.FORCE:
             self._stop_reason = "cancelled"
+        if self._deadline is not None and time.time() >= self._deadline:
+            self._stop_reason = "timeout"  # resumed too late: start nothing
         try:
             failure = await self._schedule(steps, records)
         finally:
@@ -120,8 +122,9 @@ class JobRunner:
             return JobOutcome(JobState.FAILED, "the job ran past its deadline")
         if failure is not None:
             return JobOutcome(JobState.FAILED, failure)
-        mode = self._cancel.value if self._cancel else CancelMode.FORCE.value
-        return JobOutcome(JobState.CANCELLED, f"cancelled ({mode})")
+        if self._cancel is not None:
+            return JobOutcome(JobState.CANCELLED, f"cancelled ({self._cancel.value})")
+        return JobOutcome(JobState.FAILED, "stopped before every step had run")
 
     async def _read_records(self) -> dict[str, StepRecord]:
         raw = cast(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from nfvo.sol.problems import NotFound
 from nfvo.store.errors import LeaseLost, PermanentError, TransientError
 from nfvo.store.jobs import CancelMode, Jobs, JobState
 from nfvo.store.keys import Keyspace
@@ -333,3 +334,37 @@ async def test_a_slow_step_keeps_its_lease(
         for pool in pools:
             await pool.stop()
     assert done.state is JobState.SUCCEEDED and done.runs == 1 and attempts == [1]
+
+
+async def test_cancel_of_unknown_and_finished_jobs(
+    registry: JobRegistry, jobs: Jobs, pool: WorkerPool
+) -> None:
+    with pytest.raises(NotFound):
+        await jobs.cancel("no-such-job")
+    registry.register("quick", [Step("a", recorder([]))])
+    done = await jobs.wait((await jobs.enqueue("quick")).id, 5)
+    assert (await jobs.cancel(done.id, CancelMode.FORCE)).state is JobState.SUCCEEDED
+
+
+async def test_a_job_resumed_past_its_deadline_fails_without_running(
+    redis: aioredis.Redis, keyspace: Keyspace, registry: JobRegistry, jobs: Jobs
+) -> None:
+    calls: list[str] = []
+    entered = asyncio.Event()
+
+    async def block(ctx: StepContext) -> None:
+        calls.append(ctx.step)
+        entered.set()
+        await asyncio.sleep(30)
+
+    registry.register("late", [Step("a", block)])
+    first = WorkerPool(redis, keyspace, registry, lease_seconds=0.4, poll_seconds=0.05)
+    await first.start()
+    job = await jobs.enqueue("late", job_timeout=0.5)
+    await asyncio.wait_for(entered.wait(), 5)
+    await first.stop(grace=0)
+    await asyncio.sleep(0.6)
+    async with WorkerPool(redis, keyspace, registry, lease_seconds=0.4, poll_seconds=0.05):
+        done = await jobs.wait(job.id, 5)
+    assert done.state is JobState.FAILED and "deadline" in (done.error or "")
+    assert calls == ["a"] and done.runs == 2
