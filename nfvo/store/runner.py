@@ -27,6 +27,8 @@ from typing import Any, cast
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from nfvo.store.errors import LeaseLost, StepTimeout, TransientError
 from nfvo.store.guards import Fence
@@ -256,12 +258,15 @@ class JobRunner:
             cancel_requested=lambda: self._cancel is not None,
         )
         try:
-            async with asyncio.timeout(step.timeout):
+            async with asyncio.timeout(step.timeout) as deadline:
                 outputs = dict(await step.handler(context) or {})
         except TimeoutError as exc:
-            if step.timeout is not None:
+            if deadline.expired():
                 raise StepTimeout(f"the step ran longer than {step.timeout}s") from exc
             raise
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            # Our own store was unreachable for a moment: that is worth another attempt.
+            raise TransientError(f"Redis: {exc}") from exc
         orjson.dumps(outputs)  # outputs must be storable: fail the step now, not later
         return outputs
 
