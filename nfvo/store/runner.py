@@ -170,7 +170,9 @@ class JobRunner:
             while ready and self._may_start() and failure is None:
                 name = ready.popleft()
                 coroutine = self._run_step(by_name[name], records.get(name))
-                self._tasks[name] = asyncio.create_task(coroutine, name=f"step {name}")
+                task = asyncio.create_task(coroutine, name=f"step {name}")
+                task.add_done_callback(_retrieved)
+                self._tasks[name] = task
             if not self._tasks:
                 return failure
             done = await self._wait_some()
@@ -280,3 +282,10 @@ class JobRunner:
     async def _record(self, record: StepRecord) -> None:
         key = self._keyspace.steps(self._job.id)
         await fenced_hset(self._scripts, self._fence, key, {record.name: record.to_json()})
+
+
+def _retrieved(task: asyncio.Task[StepOutcome]) -> None:
+    # A step abandoned with its job (lease lost, worker stopping) may end in an error
+    # nobody awaits any more; it is the next worker's business, not a warning here.
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("an abandoned step ended in %r", task.exception())

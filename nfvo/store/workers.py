@@ -126,7 +126,8 @@ class WorkerPool:
             _done, pending = await asyncio.wait(self._running, timeout=grace)
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            if pending:  # bounded: a cancelled Redis call must not hold the stop forever
+                await asyncio.wait(pending, timeout=2.0)
 
     @property
     def running_jobs(self) -> int:
