@@ -11,6 +11,10 @@ admin query spans tenants and a record never moves when ownership changes.
 ``{prefix}:stream:{name}``                 an event or job stream
 ``{prefix}:lock:{kind}:{id}``              the one-operation-per-instance lock
 ``{prefix}:lease:{name}:{id}``             a worker's lease on a job
+``{prefix}:job:{id}``                      a durable job's record (a hash)
+``{prefix}:steps:{id}``                    a job's step records (a hash, one field a step)
+``{prefix}:idem:{scope}:{digest}``         an idempotency key, holding the id it created
+``{prefix}:seq:{name}``                    a counter (creation order, fencing tokens)
 =========================================  ============================================
 
 Ids and kinds are validated so that no value can reach into another kind's keys.
@@ -18,6 +22,7 @@ Ids and kinds are validated so that no value can reach into another kind's keys.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -59,6 +64,20 @@ class Keyspace:
 
     def lease(self, name: str, id_: str) -> str:
         return f"{self.prefix}:lease:{_check(name, 'lease name')}:{_check(id_, 'id')}"
+
+    def job(self, id_: str) -> str:
+        return f"{self.prefix}:job:{_check(id_, 'id')}"
+
+    def steps(self, job_id: str) -> str:
+        return f"{self.prefix}:steps:{_check(job_id, 'id')}"
+
+    def idempotency(self, scope: str, key: str) -> str:
+        # Keys are free text chosen by clients: a digest keeps them short and inert.
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return f"{self.prefix}:idem:{_check(scope, 'scope')}:{digest}"
+
+    def counter(self, name: str) -> str:
+        return f"{self.prefix}:seq:{_check(name, 'counter name')}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this keyspace."""

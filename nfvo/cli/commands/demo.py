@@ -25,9 +25,9 @@ from nfvo.vim.inventory import load_inventory
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
 NOT_BUILT = [
-    "durable jobs and the operation-occurrence engine (landing)",
     "the SOL005 catalogue API and `nfvo serve`",
-    "EPA-aware placement and `nfvo placement plan`",
+    "the NS lifecycle (instantiate, scale, heal, terminate) and the VNF manager",
+    "`nfvo placement plan` and placement reservations",
 ]
 
 

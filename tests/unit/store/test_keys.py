@@ -27,3 +27,15 @@ def test_ids_and_kinds_are_checked(bad: str) -> None:
         ks.document("kind", bad)
     with pytest.raises(ValueError, match="may hold only"):
         ks.document(bad, "id")
+
+
+def test_job_keys() -> None:
+    ks = Keyspace("nfvo")
+    assert ks.job("j1") == "nfvo:job:j1"
+    assert ks.steps("j1") == "nfvo:steps:j1"
+    assert ks.counter("fencing") == "nfvo:seq:fencing"
+    key = ks.idempotency("jobs", "ns-1/instantiate: any text *")
+    assert key.startswith("nfvo:idem:jobs:") and len(key.rsplit(":", 1)[1]) == 64
+    assert key != ks.idempotency("jobs", "ns-2/instantiate")
+    with pytest.raises(ValueError, match="may hold only"):
+        ks.job("a:b")

@@ -1,0 +1,306 @@
+"""Documents and their secondary indexes: one small repository per kind of record.
+
+A document is JSON (orjson) stored in a hash at ``Keyspace.document(kind, id)`` with
+its ``version``, its creation sequence number and the index keys it is listed in.
+Every write is one Lua script, so the document, its indexes, the creation ordering,
+any guards (a fenced lease, an instance lock taken or released) and an event appended
+to a stream commit together or not at all. Index entries are sorted sets scored by
+creation order, so listing by index and listing everything page the same way.
+
+Optimistic concurrency: ``put`` names the version it read; if the stored one moved
+on, the write is refused with :class:`ConcurrencyConflict` (412) and nothing changes.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+import redis.asyncio as aioredis
+
+from nfvo.sol.problems import Conflict, NotFound, PreconditionFailed
+from nfvo.store.errors import LeaseLost
+from nfvo.store.guards import Guard, guard_operation
+from nfvo.store.keys import Keyspace
+
+IndexValue = str | int | bool | None | Iterable[str]
+Extract = Callable[[Mapping[str, Any]], Mapping[str, IndexValue]]
+
+EVENT_MAX_LENGTH: Final = 100_000
+
+# KEYS: document, ordering, creation counter, event stream, then one key per guard.
+# ARGV: mode, expected version ('' = any), id, body, index keys (JSON), event payload
+# ('' = none), event field, event max length, guard count, then (operation, value) pairs.
+_WRITE = """
+local doc, ord, seq, stream = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local mode, expected, id = ARGV[1], ARGV[2], ARGV[3]
+local guards = tonumber(ARGV[9])
+for i = 1, guards do
+  local key, op, value = KEYS[4 + i], ARGV[8 + 2 * i], ARGV[9 + 2 * i]
+  local held = redis.call('GET', key)
+  if op == 'fence' and held ~= value then return {'LEASE_LOST', key} end
+  if op == 'claim' and held and held ~= value then return {'LOCKED', held} end
+end
+local current = redis.call('HGET', doc, 'version')
+if mode == 'create' then
+  if current then return {'EXISTS', current} end
+elseif not current then
+  return {'MISSING', ''}
+elseif expected ~= '' and current ~= expected then
+  return {'STALE', current}
+end
+local created
+if current then
+  created = redis.call('HGET', doc, 'created')
+  for _, key in ipairs(cjson.decode(redis.call('HGET', doc, 'indexes'))) do
+    redis.call('ZREM', key, id)
+  end
+else
+  created = redis.call('INCR', seq)
+end
+local version = (tonumber(current) or 0) + 1
+if mode == 'delete' then
+  redis.call('DEL', doc)
+  redis.call('ZREM', ord, id)
+else
+  redis.call('HSET', doc, 'version', version, 'created', created, 'body', ARGV[4],
+             'indexes', ARGV[5])
+  redis.call('ZADD', ord, created, id)
+  for _, key in ipairs(cjson.decode(ARGV[5])) do redis.call('ZADD', key, created, id) end
+end
+for i = 1, guards do
+  local key, op, value = KEYS[4 + i], ARGV[8 + 2 * i], ARGV[9 + 2 * i]
+  if op == 'claim' then
+    redis.call('SET', key, value)
+  elseif op == 'release' and redis.call('GET', key) == value then
+    redis.call('DEL', key)
+  end
+end
+if ARGV[6] ~= '' then
+  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[8], '*', ARGV[7], ARGV[6])
+end
+return {'OK', tostring(version), tostring(created)}
+"""
+
+
+class ConcurrencyConflict(PreconditionFailed):
+    """412: the document changed since the version the writer read."""
+
+
+class ResourceLocked(Conflict):
+    """409: a guard's lock is held by someone else; ``holder`` is its value."""
+
+    def __init__(self, detail: str, *, holder: str) -> None:
+        super().__init__(detail)
+        self.holder = holder
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A stored document with its version (the ETag) and its creation sequence."""
+
+    id: str
+    version: int
+    created: int
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing; ``cursor`` fetches the next one, ``None`` at the end."""
+
+    items: list[Versioned]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """An event appended to a stream in the same transaction as the write."""
+
+    stream_key: str
+    field: str
+    payload: bytes
+
+
+class Repository:
+    """Documents of one ``kind``, indexed on the attributes named in ``indexed``."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keyspace: Keyspace,
+        kind: str,
+        *,
+        indexed: Sequence[str] = (),
+        extract: Extract | None = None,
+    ) -> None:
+        self._redis = redis
+        self._keyspace = keyspace
+        self.kind = kind
+        self.indexed = tuple(indexed)
+        self._extract = extract or (lambda doc: {name: doc.get(name) for name in self.indexed})
+        self._write = redis.register_script(_WRITE)
+        keyspace.ordering(kind)  # validates the kind now rather than at the first write
+
+    async def find(self, id_: str) -> Versioned | None:
+        row = await self._redis.hmget(
+            self._keyspace.document(self.kind, id_), ["version", "created", "body"]
+        )
+        return _versioned(id_, row)
+
+    async def get(self, id_: str) -> Versioned:
+        found = await self.find(id_)
+        if found is None:
+            raise NotFound(f"{self.kind} {id_} does not exist")
+        return found
+
+    async def create(
+        self,
+        id_: str,
+        document: Mapping[str, Any],
+        *,
+        guards: Sequence[Guard] = (),
+        outbox: Outbox | None = None,
+    ) -> Versioned:
+        """Store a new document (version 1); 409 if ``id_`` exists."""
+        return await self._run("create", id_, document, None, guards, outbox)
+
+    async def put(
+        self,
+        id_: str,
+        document: Mapping[str, Any],
+        *,
+        version: int | None,
+        guards: Sequence[Guard] = (),
+        outbox: Outbox | None = None,
+    ) -> Versioned:
+        """Replace the document if it is still at ``version`` (``None``: at any version)."""
+        return await self._run("update", id_, document, version, guards, outbox)
+
+    async def delete(
+        self, id_: str, *, version: int | None = None, guards: Sequence[Guard] = ()
+    ) -> None:
+        await self._run("delete", id_, {}, version, guards, None)
+
+    async def list(
+        self,
+        *,
+        where: tuple[str, str] | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page:
+        """Documents in creation order, all of them or those whose attribute equals a value."""
+        if limit < 1:
+            raise ValueError("a page holds at least one document")
+        key = self._keyspace.ordering(self.kind)
+        if where is not None:
+            attribute, value = where
+            if attribute not in self.indexed:
+                raise ValueError(f"{self.kind} has no index on {attribute!r}")
+            key = self._keyspace.index(self.kind, attribute, value)
+        low = f"({int(cursor)}" if cursor else "-inf"
+        ids = await self._redis.zrangebyscore(key, low, "+inf", start=0, num=limit + 1)
+        items = await self._load([_text(raw) for raw in ids[:limit]])
+        next_cursor = str(items[-1].created) if len(ids) > limit and items else None
+        return Page(items, next_cursor)
+
+    async def _load(self, ids: Sequence[str]) -> builtins.list[Versioned]:
+        pipe = self._redis.pipeline(transaction=False)
+        for id_ in ids:
+            pipe.hmget(self._keyspace.document(self.kind, id_), ["version", "created", "body"])
+        rows = await pipe.execute()
+        # A document deleted between the index read and this one is simply skipped.
+        found = (_versioned(id_, row) for id_, row in zip(ids, rows, strict=True))
+        return [item for item in found if item is not None]
+
+    def index_keys(self, document: Mapping[str, Any]) -> builtins.list[str]:
+        """The index keys ``document`` belongs in."""
+        values = self._extract(document)
+        unknown = set(values) - set(self.indexed)
+        if unknown:
+            raise ValueError(f"{self.kind} indexes no {sorted(unknown)}")
+        return [
+            self._keyspace.index(self.kind, attribute, text)
+            for attribute, value in values.items()
+            for text in _index_texts(value)
+        ]
+
+    async def _run(
+        self,
+        mode: str,
+        id_: str,
+        document: Mapping[str, Any],
+        version: int | None,
+        guards: Sequence[Guard],
+        outbox: Outbox | None,
+    ) -> Versioned:
+        doc_key = self._keyspace.document(self.kind, id_)
+        keys = [
+            doc_key,
+            self._keyspace.ordering(self.kind),
+            self._keyspace.counter(f"created.{self.kind}"),
+            outbox.stream_key if outbox else doc_key,
+            *(guard.key for guard in guards),
+        ]
+        body = orjson.dumps(document)
+        indexes = orjson.dumps(self.index_keys(document) if mode != "delete" else [])
+        args: builtins.list[str | bytes | int] = [
+            mode,
+            "" if version is None else str(version),
+            id_,
+            body,
+            indexes,
+            outbox.payload if outbox else b"",
+            outbox.field if outbox else "",
+            EVENT_MAX_LENGTH,
+            len(guards),
+        ]
+        for guard in guards:
+            args += [guard_operation(guard), guard.value]
+        status, detail, created = _decoded(await self._write(keys=keys, args=args))
+        if status != "OK":
+            raise self._refusal(status, id_, detail, version)
+        return Versioned(id_, int(detail), int(created), dict(document))
+
+    def _refusal(self, status: str, id_: str, detail: str, version: int | None) -> Exception:
+        what = f"{self.kind} {id_}"
+        if status == "EXISTS":
+            return Conflict(f"{what} already exists")
+        if status == "MISSING":
+            return NotFound(f"{what} does not exist")
+        if status == "STALE":
+            return ConcurrencyConflict(
+                f"{what} is at version {detail}, not {version}: it changed since it was read"
+            )
+        if status == "LOCKED":
+            return ResourceLocked(f"{what}: the lock is held by {detail}", holder=detail)
+        return LeaseLost(f"{what} was not written: the lease {detail} is no longer ours")
+
+
+def _text(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _versioned(id_: str, row: Sequence[Any]) -> Versioned | None:
+    version, created, body = row
+    if version is None:
+        return None
+    return Versioned(id_, int(version), int(created), orjson.loads(body))
+
+
+def _decoded(reply: list[bytes]) -> tuple[str, str, str]:
+    parts = [_text(item) for item in reply]
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else ""
+
+
+def _index_texts(value: IndexValue) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, str | int):
+        return [str(value)]
+    return [str(item) for item in value]

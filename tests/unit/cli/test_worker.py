@@ -1,0 +1,29 @@
+"""``nfvo worker`` refuses what it cannot run; the crash tests run it for real."""
+
+import pytest
+from click.testing import CliRunner
+
+from nfvo.cli.main import cli
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NFVO_CONFIG", "NFVO_REDIS_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_worker_needs_a_shared_redis() -> None:
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2 and "needs a shared Redis" in result.output
+
+
+def test_an_unimportable_plug_in_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NFVO_REDIS_URL", "redis://127.0.0.1:1")
+    result = CliRunner().invoke(cli, ["worker", "--import", "no_such_module_here"])
+    assert result.exit_code == 2 and "--import no_such_module_here" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_listed_in_help() -> None:
+    result = CliRunner().invoke(cli, ["worker", "--help"])
+    assert result.exit_code == 0 and "--lease-seconds" in result.output
