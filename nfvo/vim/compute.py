@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from nfvo.vim.errors import VimError, VimNotFound, VimRefused, VimTimeout
+from nfvo.vim.errors import VimConflict, VimNotFound, VimRefused, VimResourceError, VimTimeout
 from nfvo.vim.session import VimSession
 from nfvo.vim.tags import ResourceIdentity, content_name
 
@@ -222,7 +222,7 @@ class Compute:
         if version < TAGS_AT_CREATE:
             servers = [s for s in servers if s.name == identity.name()]
         if len(servers) > 1:
-            raise VimError(
+            raise VimConflict(
                 self.session.name,
                 "find server",
                 f"{len(servers)} servers carry the identity of {identity.name()}",
@@ -302,7 +302,7 @@ class Compute:
             if server.status == status:
                 return server
             if server.status == "ERROR":
-                raise VimError(
+                raise VimResourceError(
                     self.session.name,
                     f"boot server {server.name}",
                     server.fault or "server in ERROR",

@@ -15,6 +15,8 @@ import orjson
 from keystoneauth1 import exceptions as ksa
 from openstack import exceptions as sdk
 
+from nfvo.store.errors import InfrastructureError, PermanentError, TransientError
+
 # Neutron conflicts that mean the request itself is wrong: trying again cannot help.
 NEUTRON_PERMANENT_CONFLICTS = frozenset(
     {"OverQuota", "IpAddressAlreadyAllocated", "MacAddressInUse", "IpAddressInUse"}
@@ -23,8 +25,12 @@ NEUTRON_PERMANENT_CONFLICTS = frozenset(
 _TRANSIENT_CONFLICT_WORDS = ("task_state", "task state", "concurrent_update", "generation")
 
 
-class VimError(Exception):
-    """A VIM call failed; ``str()`` names the VIM, the call and OpenStack's message."""
+class VimError(InfrastructureError):
+    """A VIM call failed; ``str()`` names the VIM, the call and OpenStack's message.
+
+    Every concrete error is also a :class:`TransientError` (the job runner tries the
+    step again) or a :class:`PermanentError` (the step fails).
+    """
 
     def __init__(
         self,
@@ -33,43 +39,54 @@ class VimError(Exception):
         message: str,
         *,
         status: int | None = None,
-        retryable: bool = False,
         maybe_applied: bool = False,
         kind: str | None = None,
     ) -> None:
         self.vim, self.call, self.message = vim, call, message
-        self.status, self.retryable, self.maybe_applied, self.kind = (
-            status,
-            retryable,
-            maybe_applied,
-            kind,
-        )
+        self.status, self.maybe_applied, self.kind = status, maybe_applied, kind
         code = f" ({status}{' ' + kind if kind else ''})" if status else ""
         super().__init__(f"VIM {vim}: {call} failed{code}: {message}")
 
+    @property
+    def retryable(self) -> bool:
+        return isinstance(self, TransientError)
 
-class VimNotFound(VimError):
+
+class VimRequestError(VimError, PermanentError):
+    """OpenStack refused the request as wrong (a 4xx without a more specific class)."""
+
+
+class VimNotFound(VimError, PermanentError):
     pass
 
 
-class VimConflict(VimError):
+class VimConflict(VimError, PermanentError):
+    """A conflict that trying again cannot solve (quota, address in use, ...)."""
+
+
+class VimBusy(VimError, TransientError):
+    """A conflict that means "try again": Nova task states, Placement generations."""
+
+
+class VimForbidden(VimError, PermanentError):
     pass
 
 
-class VimForbidden(VimError):
-    pass
+class VimUnavailable(VimError, TransientError):
+    """The VIM cannot be reached or answers 5xx or 429."""
 
 
-class VimUnavailable(VimError):
-    """The VIM cannot be reached or answers 5xx: transient."""
-
-
-class VimRefused(VimError):
+class VimRefused(VimError, PermanentError):
     """We refuse to act (no admin rights for what needs them, a missing asset, ...)."""
 
 
-class VimTimeout(VimError):
-    """A resource did not reach the wanted state in time."""
+class VimResourceError(VimError, PermanentError):
+    """A resource went to ERROR (a server Nova could not build, ...): ``message`` is the
+    cloud's own fault text."""
+
+
+class VimTimeout(VimError, TransientError):
+    """A resource did not reach the wanted state in time; waiting again may help."""
 
 
 def _neutron_type(body: Any) -> str | None:
@@ -95,11 +112,11 @@ def from_exception(vim: str, call: str, exc: BaseException, *, mutating: bool) -
         return exc
     if isinstance(exc, ksa.ConnectFailure | ksa.ConnectTimeout | ksa.RetriableConnectionFailure):
         # ConnectFailure also covers a connection dropped after the request was sent.
-        return VimUnavailable(vim, call, str(exc), retryable=True, maybe_applied=mutating)
+        return VimUnavailable(vim, call, str(exc), maybe_applied=mutating)
     if isinstance(exc, sdk.HttpException) and exc.status_code is not None:
         return _from_http(vim, call, exc, mutating=mutating)
     if isinstance(exc, ksa.ClientException | sdk.SDKException):
-        return VimError(vim, call, str(exc))
+        return VimRequestError(vim, call, str(exc))
     raise exc
 
 
@@ -109,9 +126,7 @@ def _from_http(vim: str, call: str, exc: sdk.HttpException, *, mutating: bool) -
     body = _body(exc)
     kind = _neutron_type(body)
     if status >= 500 or status == 429:
-        return VimUnavailable(
-            vim, call, message, status=status, retryable=True, maybe_applied=mutating, kind=kind
-        )
+        return VimUnavailable(vim, call, message, status=status, maybe_applied=mutating, kind=kind)
     if status == 404:
         return VimNotFound(vim, call, message, status=status, kind=kind)
     if status in (401, 403):
@@ -120,5 +135,6 @@ def _from_http(vim: str, call: str, exc: sdk.HttpException, *, mutating: bool) -
         transient = kind not in NEUTRON_PERMANENT_CONFLICTS and any(
             word in message.lower() for word in _TRANSIENT_CONFLICT_WORDS
         )
-        return VimConflict(vim, call, message, status=status, retryable=transient, kind=kind)
-    return VimError(vim, call, message, status=status, kind=kind)
+        conflict = VimBusy if transient else VimConflict
+        return conflict(vim, call, message, status=status, kind=kind)
+    return VimRequestError(vim, call, message, status=status, kind=kind)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from descriptors.requirements import VnicType
-from nfvo.vim.errors import VimError, VimNotFound
+from nfvo.vim.errors import VimConflict, VimNotFound
 from nfvo.vim.session import VimSession
 from nfvo.vim.tags import ResourceIdentity
 
@@ -114,7 +114,7 @@ class Networking:
         body = await self.request("GET", "/ports", "find port", params=params)
         ports = [Port.from_body(p) for p in body.get("ports", [])]
         if len(ports) > 1:
-            raise VimError(
+            raise VimConflict(
                 self.session.name, "find port", f"{len(ports)} ports carry {identity.name()}"
             )
         return ports[0] if ports else None

@@ -26,7 +26,7 @@ import orjson
 from openstack import exceptions as sdk
 from openstack.connection import Connection
 
-from nfvo.vim.errors import VimError, from_exception
+from nfvo.vim.errors import VimError, VimRefused, from_exception
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class VimSession:
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            raise VimError(self.name, "use", "the session is not open")
+            raise VimRefused(self.name, "use", "the session is not open")
         return self._connection
 
     async def blocking(
