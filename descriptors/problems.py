@@ -52,7 +52,11 @@ class DescriptorError(Exception):
         super().__init__(f"{len(errors)} problem(s): {summary}{more}")
 
 
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.severity is Severity.ERROR for p in problems)
+
+
 def raise_if_errors(problems: Iterable[Problem]) -> None:
     found = list(problems)
-    if any(p.severity is Severity.ERROR for p in found):
+    if has_errors(found):
         raise DescriptorError(found)

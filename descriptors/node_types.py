@@ -1,0 +1,11 @@
+"""The SOL001 node type names the readers look for."""
+
+VNF = "tosca.nodes.nfv.VNF"
+NS = "tosca.nodes.nfv.NS"
+VDU = "tosca.nodes.nfv.Vdu.Compute"
+VDU_CP = "tosca.nodes.nfv.VduCp"
+VNF_VL = "tosca.nodes.nfv.VnfVirtualLink"
+VNF_EXT_CP = "tosca.nodes.nfv.VnfExtCp"
+STORAGE = "tosca.nodes.nfv.Vdu.VirtualBlockStorage"
+NS_VL = "tosca.nodes.nfv.NsVirtualLink"
+SAP = "tosca.nodes.nfv.Sap"
