@@ -9,7 +9,6 @@ VIM's id for it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,16 +24,8 @@ from nfvo.sol.grant import (
     ZoneInfo,
     placement_params,
 )
-from nfvo.vim.tags import content_name, safe_name_part
-
-
-@dataclass(frozen=True)
-class FlavourSpec:
-    name: str
-    vcpus: int
-    ram_mb: int
-    disk_gb: int
-    extra_specs: Mapping[str, str]
+from nfvo.vim.compute import FlavorSpec
+from nfvo.vim.tags import safe_name_part
 
 
 def cpu_ranges(cpus: list[int]) -> str:
@@ -74,33 +65,22 @@ def extra_specs(requirement: VduRequirement) -> dict[str, str]:
     return specs
 
 
-def flavour_spec(requirement: VduRequirement) -> FlavourSpec:
-    specs = extra_specs(requirement)
-    canonical = json.dumps(
-        {
-            "vcpus": requirement.vcpus,
-            "ram": requirement.memory_mb,
-            "disk": requirement.disk_gb,
-            "extra_specs": specs,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return FlavourSpec(
-        name=content_name("flavor", canonical),
+def flavour_spec(requirement: VduRequirement) -> FlavorSpec:
+    """The flavour for a VDU; its name is a hash of its content (``FlavorSpec.name``)."""
+    return FlavorSpec(
         vcpus=requirement.vcpus,
         ram_mb=requirement.memory_mb,
         disk_gb=requirement.disk_gb,
-        extra_specs=specs,
+        extra_specs=extra_specs(requirement),
     )
 
 
-def flavours_for(request: PlacementRequest) -> dict[str, FlavourSpec]:
+def flavours_for(request: PlacementRequest) -> dict[str, FlavorSpec]:
     """One flavour per virtual compute descriptor (``vdu_id``) of the request.
 
     Raises ValueError when two VNFCs of one VDU carry different requirements.
     """
-    flavours: dict[str, FlavourSpec] = {}
+    flavours: dict[str, FlavorSpec] = {}
     for vnfc in request.vnfcs:
         spec = flavour_spec(vnfc.requirement)
         known = flavours.setdefault(vnfc.vdu_id, spec)
