@@ -31,8 +31,8 @@ def fit_numa(host: HostState, spec: RequestSpec, pci_check: PciCheck) -> NumaFit
         return reason if reason else NumaFit([], None)
     if len(spec.cells) > len(host.cells):
         return f"guest needs {len(spec.cells)} NUMA nodes, host has {len(host.cells)}"
-    reason = "no NUMA cell combination fits"
-    for mapping in itertools.permutations(host.cells, len(spec.cells)):
+    reason, nearest = "no NUMA cell combination fits", None
+    for mapping in itertools.permutations(cell_order(host, spec), len(spec.cells)):
         fit = _fit_mapping(spec, mapping)
         if isinstance(fit, str):
             reason = fit
@@ -40,8 +40,30 @@ def fit_numa(host: HostState, spec: RequestSpec, pci_check: PciCheck) -> NumaFit
         pci_reason = pci_check([claim.host_cell for claim in fit.cells])
         if pci_reason is None:
             return fit
-        reason = pci_reason
-    return reason
+        nearest = pci_reason  # CPUs and memory fitted: the most telling reason
+    return nearest or reason
+
+
+def cell_order(host: HostState, spec: RequestSpec) -> list[CellState]:
+    """Host cells in the order current Nova tries them (``[compute]
+    packing_host_numa_cells_allocation_strategy=false``, the default since Zed): most
+    free CPUs of the kind the guest takes first, then most free memory of its page
+    size; a guest without PCI devices tries cells without them first. Ties keep the
+    cells' own order."""
+    page_size = spec.page_sizes[0] if spec.page_sizes else None
+    dedicated = spec.cpu_policy in ("dedicated", "mixed")
+
+    def free(cell: CellState) -> tuple[int, int]:
+        cpus = len(cell.free_dedicated) if dedicated else len(cell.shared_cpus)
+        if page_size is None:
+            return cpus, cell.small_free_mb
+        return cpus, cell.pages_free.get(page_size, 0) * page_size
+
+    order = sorted(host.cells, key=free, reverse=True)
+    if not spec.pci:
+        with_devices = {nic.spec.numa_cell for nic in host.nics if nic.spec.physnet}
+        order.sort(key=lambda cell: cell.id in with_devices)
+    return order
 
 
 def _fit_mapping(spec: RequestSpec, mapping: tuple[CellState, ...]) -> NumaFit | str:

@@ -243,9 +243,12 @@ async def test_sriov_vf_on_the_guest_cell(sim: Simulator, admin_http: Http) -> N
 
 
 async def test_pci_numa_affinity_policies(sim: Simulator, admin_http: Http) -> None:
-    # fill cell 0 of compute-02 (12 dedicated cores x 2 threads), where its NICs are
+    # fill cell 0 of compute-02 (12 dedicated cores x 2 threads), where its NICs are; a
+    # guest without PCI devices would go to the VF-less cell 1 first, as in Nova, so the
+    # filler takes a VF too
     filler = await make_flavor(admin_http, "fill", 24, 2048, {"hw:cpu_policy": "dedicated"})
-    view = await placed(admin_http, "fill", filler, host="compute-02")
+    filler_port = await make_port(admin_http, sim, "n3-sriov", "direct")
+    view = await placed(admin_http, "fill", filler, ports=[filler_port], host="compute-02")
     assert view["numa_cells"][0]["host_cell"] == 0
     legacy = await make_flavor(admin_http, "legacy", 2, 2048, {"hw:cpu_policy": "dedicated"})
     preferred = await make_flavor(

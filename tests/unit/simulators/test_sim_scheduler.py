@@ -95,7 +95,8 @@ def test_pinning_prefers_whole_cores() -> None:
     fit = fit_numa(state, spec, no_pci)
     assert isinstance(fit, NumaFit)
     pinned = sorted(fit.cells[0].pinning.values())
-    assert state.cells[0].siblings[pinned[0]] == state.cells[0].siblings[pinned[1]]
+    chosen = next(cell for cell in state.cells if cell.id == fit.cells[0].host_cell)
+    assert chosen.siblings[pinned[0]] == chosen.siblings[pinned[1]]
 
 
 def test_isolate_reserves_the_sibling_threads() -> None:
