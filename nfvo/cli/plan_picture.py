@@ -39,6 +39,12 @@ NIC_ROW = 0.34
 EDGE, FAINT, USED = "#37474f", "#eceff1", "#b0bec5"
 ZONE_FILL = "#f5f7fa"
 FONT = "DejaVu Sans"
+LABEL_W = 0.5  # the zone's label, left of its hosts
+MAX_LINE_W = 26.0  # inches of hosts before a zone wraps onto another line
+MAX_HOSTS = 16  # larger sites draw only the hosts the plan uses
+
+
+Line = list[tuple[Host, HostState]]
 
 
 @dataclass(frozen=True)
@@ -298,28 +304,57 @@ def _chip_rows(hosts: Sequence[Host], on_host: dict[str, list[Guest]]) -> ChipRo
     return ChipRows(cell, floating)
 
 
-def draw_plan(view: CapacityView, plan: Plan, built: BuiltRequest, path: Path, title: str) -> None:
-    """Write the picture of a feasible ``plan`` on ``view`` to ``path`` (.png or .svg)."""
-    types = list(dict.fromkeys(v.vnf for v in built.vnfcs))
-    colour = _palette(types)
+def _guests(plan: Plan, built: BuiltRequest, colour: dict[str, str]) -> dict[str, list[Guest]]:
     usages = claims_by_vnfc(plan)
     on_host: dict[str, list[Guest]] = {}
     for vnfc in built.vnfcs:
         usage = usages.get(vnfc.vnfc_id)
         if usage is not None:
-            on_host.setdefault(usage.host, []).append(
-                Guest(vnfc.vnfc_id, colour[vnfc.vnf], usage.claim)
-            )
-    rows = [
-        [(h, s) for h, s in zip(view.hosts, view.states, strict=True) if h.zone == zone]
-        for zone in view.zones
-    ]
-    rows = [row for row in rows if row]
-    label_w = 0.5
+            guest = Guest(vnfc.vnfc_id, colour[vnfc.vnf], usage.claim)
+            on_host.setdefault(usage.host, []).append(guest)
+    return on_host
+
+
+def host_lines(view: CapacityView, on_host: dict[str, list[Guest]], chips: ChipRows) -> list[Line]:
+    """Hosts per zone, wrapped into lines of at most MAX_LINE_W inches; on a large site
+    only the hosts the plan uses (a thousand empty boxes say nothing)."""
+    large = len(view.hosts) > MAX_HOSTS
+    lines: list[Line] = []
+    for zone in view.zones:
+        line: Line = []
+        width = LABEL_W
+        for host, state in zip(view.hosts, view.states, strict=True):
+            if host.zone != zone or (large and host.name not in on_host):
+                continue
+            host_w = _host_size(host, chips)[0] + PAD
+            if line and width + host_w > MAX_LINE_W:
+                lines.append(line)
+                line, width = [], LABEL_W
+            line.append((host, state))
+            width += host_w
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _draw_zone_band(ax: Axes, zone: str, top: float, width: float, height: float) -> None:
+    band = Rectangle((PAD / 2, top), width - PAD, height, facecolor=ZONE_FILL, edgecolor="#cfd8dc")
+    ax.add_patch(band)
+    label = f"zone {zone}"
+    _text(ax, PAD + 0.12, top + height / 2, label, 9, rotation=90, ha="center", color="#546e7a")
+
+
+def draw_plan(view: CapacityView, plan: Plan, built: BuiltRequest, path: Path, title: str) -> None:
+    """Write the picture of a feasible ``plan`` on ``view`` to ``path`` (.png or .svg)."""
+    types = list(dict.fromkeys(v.vnf for v in built.vnfcs))
+    colour = _palette(types)
+    on_host = _guests(plan, built, colour)
     chips = _chip_rows(view.hosts, on_host)
-    widths = [label_w + sum(_host_size(h, chips)[0] + PAD for h, _ in row) + PAD for row in rows]
-    heights = [max(_host_size(h, chips)[1] for h, _ in row) + 2 * PAD for row in rows]
-    fig_w, fig_h = max(widths), sum(heights) + PAD * (len(rows) - 1) + 0.8
+    lines = host_lines(view, on_host, chips)
+    widths = [LABEL_W + sum(_host_size(h, chips)[0] + PAD for h, _ in line) for line in lines]
+    heights = [max(_host_size(h, chips)[1] for h, _ in line) + 2 * PAD for line in lines]
+    fig_w = max([*widths, 12.0]) + PAD
+    fig_h = sum(heights) + PAD * (len(lines) - 1) + 0.8
     # A bare Figure on the Agg canvas: no pyplot, no global state, no display needed.
     fig = Figure(figsize=(fig_w, fig_h))
     FigureCanvasAgg(fig)
@@ -327,39 +362,20 @@ def draw_plan(view: CapacityView, plan: Plan, built: BuiltRequest, path: Path, t
     ax.set_xlim(0, fig_w)
     ax.set_ylim(fig_h, 0)  # y grows downwards, like reading
     ax.axis("off")
+    unused = len(view.hosts) - len(on_host)
+    if len(view.hosts) > MAX_HOSTS and unused:
+        title += f" ({unused} unused hosts not drawn)"
     _text(ax, PAD, 0.3, title, 11, weight="bold", color="#263238")
     top = 0.6
-    for row, height in zip(rows, heights, strict=True):
-        zone = row[0][0].zone
-        ax.add_patch(
-            Rectangle(
-                (PAD / 2, top),
-                fig_w - PAD,
-                height,
-                facecolor=ZONE_FILL,
-                edgecolor="#cfd8dc",
-                lw=0.8,
-            )
-        )
-        _text(
-            ax,
-            PAD + 0.12,
-            top + height / 2,
-            f"zone {zone}",
-            9,
-            rotation=90,
-            ha="center",
-            color="#546e7a",
-            weight="bold",
-        )
-        x = label_w
-        for host, state in row:
+    for line, height in zip(lines, heights, strict=True):
+        _draw_zone_band(ax, line[0][0].zone, top, fig_w, height)
+        x = LABEL_W
+        for host, state in line:
             _draw_host(ax, host, state, (x, top + PAD, chips), on_host.get(host.name, []))
             x += _host_size(host, chips)[0] + PAD
         top += height + PAD
-    handles = [Patch(facecolor=colour[t], label=t) for t in types] + [
-        Patch(facecolor=USED, label="in use before")
-    ]
+    handles = [Patch(facecolor=colour[t], label=t) for t in types]
+    handles.append(Patch(facecolor=USED, label="in use before"))
     ax.legend(
         handles=handles,
         loc="upper right",
@@ -368,6 +384,6 @@ def draw_plan(view: CapacityView, plan: Plan, built: BuiltRequest, path: Path, t
         fontsize=8.5,
         bbox_to_anchor=(1.0, 1.0 - 0.08 / fig_h),
     )
-    fig.savefig(
-        path, dpi=100, metadata={"Software": None} if path.suffix == ".png" else {"Date": None}
-    )
+    # No timestamps or versions in the file: the same plan draws the same bytes.
+    metadata = {"Software": None} if path.suffix.lower() == ".png" else {"Date": None}
+    fig.savefig(path, dpi=100, metadata=metadata)
