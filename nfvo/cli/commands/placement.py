@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import orjson
 
-from descriptors.loader import load_package
+from descriptors.loader import LoadedPackage, load_package
 from descriptors.model import Nsd
 from descriptors.problems import DescriptorError
 from nfvo.placement.engine import Plan, plan
@@ -93,6 +93,14 @@ def _candidates(ns: Path | None, vnfs: Sequence[Path], packages_dir: Path | None
     return paths
 
 
+def _load(path: Path, workdir: Path) -> LoadedPackage:
+    try:
+        return load_package(path, workdir)
+    except DescriptorError as exc:
+        problems = "\n  ".join(str(problem) for problem in exc.problems)
+        raise RequestError(f"{path} is not a valid package:\n  {problems}") from exc
+
+
 def load_models(
     ns: Path | None, vnfs: Sequence[Path], packages_dir: Path | None, workdir: Path
 ) -> tuple[Nsd | None, list[VnfModel]]:
@@ -100,13 +108,13 @@ def load_models(
     ``packages_dir`` is the one planned (there must be one at most)."""
     nsds: list[Nsd] = []
     if ns is not None:
-        nsd = load_package(ns, workdir / "ns").nsd
+        nsd = _load(ns, workdir / "ns").nsd
         if nsd is None:
             raise RequestError(f"{ns} is not an NSD archive")
         nsds.append(nsd)
     models: list[VnfModel] = []
     for index, path in enumerate(_candidates(ns, vnfs, packages_dir)):
-        loaded = load_package(path, workdir / f"package-{index}")
+        loaded = _load(path, workdir / f"package-{index}")
         if loaded.vnfd is not None:
             models.append(VnfModel.from_loaded(loaded))
         elif path in vnfs:
@@ -132,7 +140,8 @@ class PlanInputs:
 
 
 def run_plan(inputs: PlanInputs) -> Planned:
-    """Load, build, place. Raises RequestError, DescriptorError or InventoryError."""
+    """Load, build, place. Raises RequestError (an invalid package included) or
+    InventoryError."""
     inventory = load_inventory(inputs.inventory)
     bindings = site_bindings(inputs.networks, inventory)
     with tempfile.TemporaryDirectory(prefix="nfvo-plan-") as work:
@@ -283,6 +292,7 @@ _PATH = click.Path(exists=True, path_type=Path)
     type=click.Choice([o.value for o in Objective]),
     default="pack",
     show_default=True,
+    help="pack: fewest hosts; spread: across hosts and zones.",
 )
 @click.option(
     "--mode",
@@ -292,7 +302,12 @@ _PATH = click.Path(exists=True, path_type=Path)
     help="host: name the hypervisor (admin); zone: zone and server group only.",
 )
 @click.option(
-    "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for machines.",
 )
 @click.option(
     "--picture",
@@ -321,8 +336,6 @@ def plan_command(
         planned = run_plan(inputs)
     except (RequestError, InventoryError) as exc:
         raise click.UsageError(str(exc)) from exc
-    except DescriptorError as exc:
-        raise click.UsageError(f"a package is invalid:\n  {exc}") from exc
     click.echo(plan_json(planned) if output == "json" else render_text(planned.report))
     if not planned.report.feasible:
         raise SystemExit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import orjson
@@ -146,3 +147,19 @@ def test_plan_core_for_the_demo(tmp_path: Path) -> None:
     text = plan_core(PACKAGES, LAB, "lab", CORE_NETWORKS, picture)
     assert "upf-0" in text and "hosts used" in text
     assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+def test_invalid_package_is_named_with_its_problems(tmp_path: Path) -> None:
+    broken = tmp_path / "upf"
+    shutil.copytree(PACKAGES / "upf", broken)
+    vnfd = broken / "Definitions" / "upf_vnfd.yaml"
+    vnfd.write_text(vnfd.read_text().replace("vnic_type: direct", "vnic_type: bridge", 1))
+    code, output = invoke("placement", "plan", "--vnf", str(broken), "--inventory", str(LAB))
+    assert code == 2
+    assert f"{broken} is not a valid package" in output and "upf_n3" in output
+
+
+def test_docs_picture_is_small() -> None:
+    picture = ROOT / "docs" / "images" / "placement-lab.png"
+    assert picture.read_bytes().startswith(b"\x89PNG")
+    assert picture.stat().st_size < 300 * 1024
