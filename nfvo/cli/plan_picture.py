@@ -1,10 +1,11 @@
 """The picture of a placement plan: hosts grouped by zone, NUMA cells filled by VNFCs.
 
 Each host is a box; each of its NUMA cells a sub-box with bars for pinned CPUs and
-1 GiB pages, one row of VF squares per physical function (on its physnet), and chips
-for the VNFCs pinned there. Guests without a NUMA topology float over the whole host,
-so they are drawn under the cells with the host's shared vCPU and memory bars. One
-colour per VNF type; grey is capacity already in use before the plan.
+huge pages (1 GiB, or 2 MiB where a cell has only those), one row of VF squares per
+physical function (on its physnet), and chips for the VNFCs pinned there. Guests
+without a NUMA topology float over the whole host, so they are drawn under the cells
+with the host's shared vCPU and memory bars. One colour per VNF type; grey is
+capacity already in use before the plan.
 
 Drawn with matplotlib's Agg backend (no display, no network) in data units of one
 inch, so text sizes stay readable however many hosts there are; ``.png`` or ``.svg``
@@ -167,9 +168,14 @@ def _draw_cell(
     top = _labelled_bar(
         ax, inner, top, "pinned CPUs", cell.pcpus, cell.pcpus - state.pinned[index], pinned
     )
-    pages = [(sum(c.pages_1gb for c in cs), g.colour) for g, cs in mine]
-    before = cell.pages_1gb - state.pages_1gb[index]
-    top = _labelled_bar(ax, inner, top, "1 GiB pages", cell.pages_1gb, before, pages)
+    if cell.pages_1gb or not cell.pages_2mb:
+        pages = [(sum(c.pages_1gb for c in cs), g.colour) for g, cs in mine]
+        before = cell.pages_1gb - state.pages_1gb[index]
+        top = _labelled_bar(ax, inner, top, "1 GiB pages", cell.pages_1gb, before, pages)
+    else:  # a cell with only 2 MiB pages shows those instead
+        pages = [(sum(c.pages_2mb for c in cs), g.colour) for g, cs in mine]
+        before = cell.pages_2mb - state.pages_2mb[index]
+        top = _labelled_bar(ax, inner, top, "2 MiB pages", cell.pages_2mb, before, pages)
     for n, nic in enumerate(host.nics):
         if nic.numa_cell == cell.cell_id:
             _draw_nic(ax, host, state, n, inner, top, guests)

@@ -21,7 +21,7 @@ from descriptors.model import Nsd
 from descriptors.problems import DescriptorError
 from nfvo.placement.engine import Plan, plan
 from nfvo.placement.model import NetworkBinding, Objective, PlacementMode
-from nfvo.placement.report import PlanReport, plan_report, vf_summary
+from nfvo.placement.report import PlanReport, VnfcRow, plan_report, vf_summary
 from nfvo.placement.requests import (
     BuiltRequest,
     RequestError,
@@ -181,15 +181,15 @@ def render_text(report: PlanReport) -> str:
             row.host or "(Nova picks)",
             row.zone,
             ",".join(map(str, row.numa_cells)) or "-",
-            vf_summary(row.vfs) or "-",
+            _ports(row),
             str(row.pinned_cpus or "-"),
-            f"{row.pages_1gb}x1G" if row.pages_1gb else "-",
+            _pages(row),
             row.flavour,
         )
         for row in report.vnfcs
     ]
     headings = ("VNFC", "VNF", "VDU", "HOST", "ZONE", "NUMA", "VFS (PHYSNET: PF)", "PINNED")
-    lines = _table((*headings, "1G PAGES", "FLAVOUR"), vnfc_rows)
+    lines = _table((*headings, "HUGE PAGES", "FLAVOUR"), vnfc_rows)
     used = report.hosts_used
     lines += ["", f"{len(used)} of {len(report.hosts)} hosts used:"]
     host_rows = [
@@ -209,6 +209,19 @@ def render_text(report: PlanReport) -> str:
     lines += _table(headings, host_rows)
     lines += [f"note: {caveat}" for caveat in report.caveats]
     return "\n".join(lines)
+
+
+def _ports(row: VnfcRow) -> str:
+    whole = {
+        physnet: [f"{nic} (whole PF)" for nic in nics] for physnet, nics in row.whole_pfs.items()
+    }
+    merged = {k: [*row.vfs.get(k, []), *whole.get(k, [])] for k in {*row.vfs, *whole}}
+    return vf_summary(merged) or "-"
+
+
+def _pages(row: VnfcRow) -> str:
+    sizes = [(row.pages_1gb, "1G"), (row.pages_2mb, "2M")]
+    return " ".join(f"{count}x{size}" for count, size in sizes if count) or "-"
 
 
 def _table(headings: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:

@@ -63,3 +63,18 @@ def test_refusal_has_no_rows_but_the_explanation() -> None:
     assert not report.feasible and report.vnfcs == []
     assert report.explanation is not None and "pinned CPUs" in report.explanation
     assert report.hosts_used == []
+
+
+def test_whole_pf_and_small_page_rows() -> None:
+    site = graph(host("h1", nics=[nic("p0", "sriov-n3", 0), nic("p1", "sriov-n6", 0)]))
+    passthrough = vdu(
+        "pt",
+        cpu_policy=CpuPolicy.DEDICATED,
+        numa_nodes=1,
+        interfaces=sriov("n3", vnic_type="direct-physical"),
+    )
+    built = built_for(passthrough)
+    view = site.capacity_view()
+    row = plan_report(built, view, plan(built.request, view)).vnfcs[0]
+    assert row.whole_pfs == {"sriov-n3": ["p0"]} and row.vfs == {}
+    assert (row.pages_1gb, row.pages_2mb, row.memory_mb) == (0, 0, 2048)
