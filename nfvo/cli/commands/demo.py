@@ -16,6 +16,7 @@ import yaml
 from descriptors.build import build_package
 from descriptors.summary import SHIPPED, describe_core
 from nfvo.cli.commands.package import validate
+from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.store.connection import redis_for
 from nfvo.store.events import Event, EventStream, publish, read_all
@@ -27,7 +28,7 @@ LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inve
 NOT_BUILT = [
     "the SOL005 catalogue API and `nfvo serve`",
     "the NS lifecycle (instantiate, scale, heal, terminate) and the VNF manager",
-    "`nfvo placement plan` and placement reservations",
+    "placement against a live cloud's usage (the plan uses the site inventory)",
 ]
 
 
@@ -65,6 +66,13 @@ def _packages(ctx: click.Context) -> None:
         click.echo(describe_core(Path(work) / "described", dist))
 
 
+def _plan(inventory: Path, picture: Path) -> None:
+    _heading(f"Placement plan of the 5G core (level lab) on {inventory.name}")
+    click.echo("networks: " + " ".join(CORE_NETWORKS))
+    click.echo(plan_core(SHIPPED, inventory, "lab", CORE_NETWORKS, picture=picture))
+    click.echo(f"picture: {picture}")
+
+
 @click.command("demo")
 @click.option(
     "--inventory",
@@ -73,9 +81,16 @@ def _packages(ctx: click.Context) -> None:
     show_default=True,
     help="Site inventory of the cloud to describe.",
 )
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Where pictures are written.",
+)
 @pass_cli
 @click.pass_context
-def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path) -> None:  # noqa: N802
+def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path, output: Path) -> None:  # noqa: N802
     """Run the main job on embedded defaults and say what it did."""
     _heading("Effective configuration")
     click.echo(yaml.safe_dump(cli.settings.redacted(), sort_keys=True).rstrip())
@@ -83,6 +98,7 @@ def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path) -> None:  # no
     _packages(ctx)
     _heading(f"Site inventory {inventory.name} (validated against its schema)")
     click.echo(yaml.safe_dump(load_inventory(inventory).summary(), sort_keys=False).rstrip())
+    _plan(inventory, output / "placement-lab.png")
     _heading("Not built yet")
     for item in NOT_BUILT:
         click.echo(f"  - {item}")

@@ -237,6 +237,7 @@ def write_picture(planned: Planned, path: Path, title: str) -> None:
     # Imported here: matplotlib takes a while to load and only pictures need it.
     from nfvo.cli.plan_picture import draw_plan
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     draw_plan(planned.view, planned.plan, planned.built, path, title)
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -31,12 +33,16 @@ def test_bad_configuration_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> 
     assert "Traceback" not in result.output
 
 
-def test_demo_runs_on_embedded_defaults(monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
+def test_demo_runs_on_embedded_defaults(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, tmp_path: Path
+) -> None:
     monkeypatch.setenv("REDIS_URL", redis_url)
-    result = CliRunner().invoke(cli, ["demo"])
+    result = CliRunner().invoke(cli, ["demo", "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "answers PING: True" in result.output
     assert "read back" in result.output
     assert "vfs_per_physnet" in result.output
     assert "5gc-sa         nsd   1.0.0    9 VNF profiles  valid" in result.output
     assert "VDU upf: 8 vCPU, 16 GiB, 20 GB disk, dedicated CPUs" in result.output
+    assert "upf-0" in result.output
+    assert (tmp_path / "placement-lab.png").read_bytes().startswith(b"\x89PNG")
