@@ -9,11 +9,19 @@ VIM's id for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from descriptors.requirements import CpuPolicy, EmulatorThreadsPolicy, VduRequirement
+from descriptors.requirements import (
+    CpuPolicy,
+    EmulatorThreadsPolicy,
+    InterfaceRequirement,
+    NumaNodeSplit,
+    PageSize,
+    ThreadPolicy,
+    VduRequirement,
+)
 from nfvo.placement.model import PlacementDecision, PlacementRequest
 from nfvo.sol.grant import (
     GrantInfo,
@@ -63,6 +71,64 @@ def extra_specs(requirement: VduRequirement) -> dict[str, str]:
     if requirement.page_size is not None:
         specs["hw:mem_page_size"] = requirement.page_size.value
     return specs
+
+
+def parse_cpu_ranges(text: str) -> list[int]:
+    """Nova's CPU set syntax (``0-3,^2,5``) as a sorted list."""
+    included: set[int] = set()
+    excluded: set[int] = set()
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        target = excluded if part.startswith("^") else included
+        first, _, last = part.lstrip("^").partition("-")
+        target.update(range(int(first), int(last or first) + 1))
+    return sorted(included - excluded)
+
+
+def requirement_from_flavor(
+    vdu_id: str,
+    spec: FlavorSpec,
+    interfaces: Sequence[InterfaceRequirement] = (),
+) -> VduRequirement:
+    """What a running server takes, read back from its flavor: the inverse of
+    :func:`extra_specs`, so usage derived from a cloud's servers uses the same fitting
+    rules as our own decisions. Raises ValueError for extra specs Nova would refuse."""
+    specs = dict(spec.extra_specs)
+    policy = CpuPolicy(specs.pop("hw:cpu_policy", "shared"))
+    nodes = int(specs.pop("hw:numa_nodes")) if "hw:numa_nodes" in specs else None
+    split = []
+    for index in range(nodes or 0):
+        cpus, memory = (
+            specs.pop(f"hw:numa_cpus.{index}", None),
+            specs.pop(f"hw:numa_mem.{index}", None),
+        )
+        if cpus is not None and memory is not None:
+            split.append(NumaNodeSplit(vcpus=parse_cpu_ranges(cpus), memory_mb=int(memory)))
+    thread = specs.pop("hw:cpu_thread_policy", None)
+    emulator = specs.pop("hw:emulator_threads_policy", "share")
+    page = specs.pop("hw:mem_page_size", None)
+    mask = specs.pop("hw:cpu_dedicated_mask", None)
+    dedicated = []
+    if mask is not None:
+        # Nova also accepts the mask as "^shared": those are excluded from all vCPUs.
+        listed = parse_cpu_ranges(mask.lstrip("^"))
+        dedicated = (
+            listed if not mask.startswith("^") else sorted(set(range(spec.vcpus)) - set(listed))
+        )
+    return VduRequirement(
+        vdu_id=vdu_id,
+        vcpus=spec.vcpus,
+        memory_mb=spec.ram_mb,
+        disk_gb=spec.disk_gb,
+        cpu_policy=policy,
+        dedicated_cpus=dedicated,
+        thread_policy=ThreadPolicy(thread) if thread else None,
+        emulator_threads=EmulatorThreadsPolicy(emulator),
+        numa_nodes=nodes,
+        numa_split=split,
+        page_size=PageSize(page) if page else None,
+        interfaces=list(interfaces),
+        extra={k: v for k, v in specs.items() if k.startswith("hw:")},
+    )
 
 
 def flavour_spec(requirement: VduRequirement) -> FlavorSpec:

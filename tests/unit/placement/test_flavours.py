@@ -1,6 +1,6 @@
 import pytest
 
-from descriptors.requirements import NumaNodeSplit
+from descriptors.requirements import NumaNodeSplit, VduRequirement
 from nfvo.placement.engine import place
 from nfvo.placement.flavours import (
     cpu_ranges,
@@ -8,9 +8,12 @@ from nfvo.placement.flavours import (
     flavour_spec,
     flavours_for,
     grant_placement,
+    parse_cpu_ranges,
+    requirement_from_flavor,
 )
 from nfvo.placement.model import AffinityGroup, PlacementMode
 from nfvo.sol.grant import Grant
+from nfvo.vim.compute import FlavorSpec
 from nfvo.vim.tags import content_name
 from tests.unit.placement.builders import cell, host, nic, request, sriov, vdu, view
 
@@ -140,3 +143,48 @@ def test_an_infeasible_decision_cannot_be_granted() -> None:
     req = request(vdu(vcpus=64))
     with pytest.raises(ValueError, match="no placements"):
         grant_placement(req, place(req, view(host("a"))))
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        vdu("amf", vcpus=4, memory_mb=8192, disk_gb=20),
+        vdu(
+            "upf",
+            vcpus=8,
+            memory_mb=16384,
+            cpu_policy="dedicated",
+            thread_policy="prefer",
+            emulator_threads="isolate",
+            numa_nodes=1,
+            page_size="1GB",
+            extra={"hw:pci_numa_affinity_policy": "required"},
+        ),
+        vdu("smf", vcpus=4, cpu_policy="mixed", dedicated_cpus=[2, 3]),
+        vdu(
+            "split",
+            vcpus=4,
+            memory_mb=4096,
+            cpu_policy="dedicated",
+            numa_nodes=2,
+            numa_split=[
+                {"vcpus": [0], "memory_mb": 1024},
+                {"vcpus": [1, 2, 3], "memory_mb": 3072},
+            ],
+        ),
+    ],
+    ids=lambda r: r.vdu_id,
+)
+def test_a_flavor_reads_back_as_the_requirement_it_was_made_from(
+    requirement: VduRequirement,
+) -> None:
+    back = requirement_from_flavor(requirement.vdu_id, flavour_spec(requirement))
+    assert back == requirement
+
+
+def test_nova_cpu_sets() -> None:
+    assert parse_cpu_ranges("0-3,^2,5") == [0, 1, 3, 5]
+    mixed = requirement_from_flavor(
+        "x", FlavorSpec(4, 1024, 0, {"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0-1"})
+    )
+    assert mixed.dedicated_cpus == [2, 3]
