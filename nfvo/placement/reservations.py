@@ -72,6 +72,7 @@ class Reservation:
     state: ReservationState
     usages: tuple[Usage, ...]
     created: float
+    vnf_instance_ids: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,7 @@ class Reservation:
             "state": self.state.value,
             "usages": [usage_to_json(u) for u in self.usages],
             "created": self.created,
+            "vnf_instance_ids": list(self.vnf_instance_ids),
         }
 
     @classmethod
@@ -90,6 +92,7 @@ class Reservation:
             state=ReservationState(data["state"]),
             usages=tuple(usage_from_json(u) for u in data["usages"]),
             created=data["created"],
+            vnf_instance_ids=tuple(data.get("vnf_instance_ids", ())),
         )
 
 
@@ -118,13 +121,18 @@ class Reservations:
                 cursor = page.cursor
         return found
 
-    async def hold(self, request_id: str, usages: tuple[Usage, ...]) -> Reservation:
+    async def hold(
+        self, request_id: str, usages: tuple[Usage, ...], vnf_instance_ids: tuple[str, ...] = ()
+    ) -> Reservation:
+        """Hold ``usages``; the VNF instances named are the ones whose servers will
+        realise it, so usage observed on the cloud skips them while it is held."""
         reservation = Reservation(
             id=str(uuid.uuid4()),
             request_id=request_id,
             state=ReservationState.HELD,
             usages=usages,
             created=time.time(),
+            vnf_instance_ids=vnf_instance_ids,
         )
         await self.repository.create(reservation.id, {**reservation.to_json(), "site": self.site})
         return reservation
@@ -171,10 +179,19 @@ def apply_to_view(view: CapacityView, usage: Usage) -> None:
 
 
 class Placer:
-    """Decisions with reservations: plan against the graph less every active reservation."""
+    """Decisions with reservations: plan against the graph less every active reservation.
 
-    def __init__(self, graph: InfrastructureGraph, reservations: Reservations) -> None:
-        self.graph, self.reservations = graph, reservations
+    ``caveats`` (how the graph was obtained: "no admin rights: capacity without usage",
+    ...) are attached to every decision, so every answer says what it rests on.
+    """
+
+    def __init__(
+        self,
+        graph: InfrastructureGraph,
+        reservations: Reservations,
+        caveats: tuple[str, ...] = (),
+    ) -> None:
+        self.graph, self.reservations, self.caveats = graph, reservations, caveats
 
     async def decide(self, request: PlacementRequest) -> PlacementDecision:
         async with self.reservations.exclusive():
@@ -185,10 +202,15 @@ class Placer:
             # The search is CPU-bound (milliseconds, up to a second for huge requests).
             result = await asyncio.to_thread(plan, request, view)
             if not result.decision.feasible:
-                return result.decision
-            reservation = await self.reservations.hold(request.request_id, result.usages)
+                caveats = [*result.decision.caveats, *self.caveats]
+                return result.decision.model_copy(update={"caveats": caveats})
+            instances = tuple(
+                sorted({v.vnf_instance_id for v in request.vnfcs if v.vnf_instance_id})
+            )
+            reservation = await self.reservations.hold(request.request_id, result.usages, instances)
         placements = [
             p.model_copy(update={"reservation_id": reservation.id})
             for p in result.decision.placements
         ]
-        return result.decision.model_copy(update={"placements": placements})
+        caveats = [*result.decision.caveats, *self.caveats]
+        return result.decision.model_copy(update={"placements": placements, "caveats": caveats})

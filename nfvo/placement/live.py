@@ -1,0 +1,154 @@
+"""The infrastructure graph of a live cloud: the site inventory plus what runs there.
+
+A real OpenStack publishes no NUMA layout, free pinned CPUs per cell, huge pages or
+VFs, so the topology comes from the site inventory and the usage from the cloud's own
+servers: each server's flavor (embedded with its extra specs since microversion 2.47)
+read back as a requirement, its SR-IOV ports (vnic type and physical network), and
+the host Nova put it on, fitted with the same rules as our decisions. The NUMA cells
+and PFs so derived are a prediction, as they are for our own placements. Servers of
+VNF instances whose reservation is still held are skipped: the reservation already
+counts them. Without admin rights a tenant sees neither hosts nor other tenants'
+servers, so the graph has capacity but no usage, and every decision says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from descriptors.requirements import InterfaceRequirement, VnicType
+from nfvo.placement.demand import DemandError, demand_for
+from nfvo.placement.fit import fit
+from nfvo.placement.flavours import requirement_from_flavor
+from nfvo.placement.reservations import ReservationState, Reservations
+from nfvo.vim.compute import FlavorSpec
+from nfvo.vim.facade import Vim
+from nfvo.vim.infrastructure import InfrastructureGraph, build_graph
+from nfvo.vim.inventory import SiteInventory
+from nfvo.vim.tags import fit_tag
+from nfvo.vim.usage import Usage
+
+NO_ADMIN = "no admin rights: capacity without usage (hosts and other tenants' servers unseen)"
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class ObservedServer:
+    id: str
+    host: str
+    flavor: FlavorSpec
+    tags: tuple[str, ...]
+    sriov_ports: tuple[tuple[VnicType, str], ...] = ()  # (vnic type, physnet)
+
+
+@dataclass
+class LiveGraph:
+    graph: InfrastructureGraph
+    caveats: list[str] = field(default_factory=list)
+    servers_counted: int = 0
+
+
+async def observe_servers(vim: Vim) -> list[ObservedServer]:
+    """Every server with a host, across tenants, with its flavor and SR-IOV ports."""
+    servers: list[dict[str, Any]] = []
+    marker: str | None = None
+    while True:
+        params: dict[str, Any] = {"all_tenants": "1", "limit": PAGE}
+        if marker:
+            params["marker"] = marker
+        body = await vim.compute.request("GET", "/servers/detail", "list servers", params=params)
+        page = body.get("servers", [])
+        servers += page
+        if len(page) < PAGE:
+            break
+        marker = page[-1]["id"]
+    ports = await vim.network.request("GET", "/ports", "list ports")
+    physnets = await _physnets(vim)
+    sriov: dict[str, list[tuple[VnicType, str]]] = {}
+    for port in ports.get("ports", []):
+        vnic = VnicType(port.get("binding:vnic_type", "normal"))
+        if vnic.needs_sriov and port.get("device_id"):
+            physnet = (port.get("binding:profile") or {}).get("physical_network")
+            physnet = physnet or physnets.get(port["network_id"], "")
+            sriov.setdefault(port["device_id"], []).append((vnic, physnet))
+    return [
+        ObservedServer(
+            id=server["id"],
+            host=server["OS-EXT-SRV-ATTR:host"],
+            flavor=_flavor(server["flavor"]),
+            tags=tuple(server.get("tags") or ()),
+            sriov_ports=tuple(sriov.get(server["id"], ())),
+        )
+        for server in servers
+        if server.get("OS-EXT-SRV-ATTR:host") and server.get("status") != "DELETED"
+    ]
+
+
+async def _physnets(vim: Vim) -> dict[str, str]:
+    body = await vim.network.request("GET", "/networks", "list networks")
+    return {
+        network["id"]: network["provider:physical_network"]
+        for network in body.get("networks", [])
+        if network.get("provider:physical_network")
+    }
+
+
+def _flavor(embedded: dict[str, Any]) -> FlavorSpec:
+    return FlavorSpec(
+        vcpus=int(embedded["vcpus"]),
+        ram_mb=int(embedded["ram"]),
+        disk_gb=int(embedded.get("disk", 0)),
+        extra_specs=dict(embedded.get("extra_specs") or {}),
+    )
+
+
+def derive_usage(graph: InfrastructureGraph, server: ObservedServer) -> Usage | str:
+    """The usage ``server`` takes on its host, or why it cannot be derived."""
+    host = graph.hosts.get(server.host)
+    if host is None:
+        return f"server {server.id} runs on {server.host}, which the site inventory lacks"
+    interfaces = [
+        InterfaceRequirement(cp_id=f"port-{index}", vnic_type=vnic, logical_network=physnet)
+        for index, (vnic, physnet) in enumerate(server.sriov_ports)
+    ]
+    try:
+        requirement = requirement_from_flavor(server.id, server.flavor, interfaces)
+        demand = demand_for(requirement, {physnet: physnet for _, physnet in server.sriov_ports})
+    except (ValueError, DemandError) as exc:
+        return f"server {server.id}: its flavor cannot be read back ({exc})"
+    claim = fit(host, graph.states[host.name], demand)
+    if claim is None:
+        return f"server {server.id} does not fit {host.name} as the inventory describes it"
+    return Usage(host=host.name, consumer=f"server:{server.id}", claim=claim)
+
+
+async def live_graph(
+    inventory: SiteInventory,
+    vim: Vim,
+    reservations: Reservations | None = None,
+    *,
+    pack_numa_cells: bool = False,
+) -> LiveGraph:
+    """The graph with the usage of every server the VIM shows us."""
+    graph = build_graph(inventory, pack_numa_cells=pack_numa_cells)
+    if not vim.session.spec.admin:
+        return LiveGraph(graph, [NO_ADMIN])
+    held: set[str] = set()
+    if reservations is not None:
+        held = {
+            fit_tag("nfvo-vnf", vnf_id)
+            for reservation in await reservations.active()
+            if reservation.state is ReservationState.HELD
+            for vnf_id in reservation.vnf_instance_ids
+        }
+    result = LiveGraph(graph)
+    for server in await observe_servers(vim):
+        if held.intersection(server.tags):
+            continue
+        usage = derive_usage(graph, server)
+        if isinstance(usage, str):
+            result.caveats.append(usage)
+            continue
+        graph.apply(usage)
+        result.servers_counted += 1
+    return result

@@ -1,0 +1,64 @@
+"""The graph of a live cloud: usage read back from the servers Nova runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nfvo.placement.live import NO_ADMIN, live_graph
+from nfvo.placement.model import NetworkBinding, PlacementRequest, VnfcRequest
+from nfvo.placement.reservations import Placer, Reservations
+from nfvo.vim.facade import Vim
+from nfvo.vim.infrastructure import build_graph
+from nfvo.vim.inventory import load_inventory
+from nfvo.vim.session import VimSpec
+from simulators.openstack.simulator import Simulator
+from tests.e2e.cloud import LAB, SITE_NETWORKS, boot, requirement
+
+BINDINGS = [NetworkBinding(logical_network=n, physnet=p) for n, (p, _) in SITE_NETWORKS.items()]
+
+
+async def test_usage_of_running_servers_is_counted_once(
+    cloud: tuple[Simulator, Vim], redis: Any, keyspace: Any, tmp_path: Path
+) -> None:
+    _, vim = cloud
+    inventory = load_inventory(LAB)
+    upf = requirement("upf", tmp_path)
+    vnfcs = [
+        VnfcRequest(vnfc_id=f"upf-{i}", vdu_id="upf", vnf_instance_id=f"vnf-{i}", requirement=upf)
+        for i in range(2)
+    ]
+    reservations = Reservations(redis, keyspace)
+    placer = Placer(build_graph(inventory), reservations)
+    decision = await placer.decide(
+        PlacementRequest(request_id="r", vnfcs=vnfcs, network_bindings=BINDINGS)
+    )
+    assert decision.feasible, str(decision.explanation)
+    for placement, vnfc in zip(decision.placements, vnfcs, strict=True):
+        await boot(vim, vnfc, placement.host, placement.zone)
+
+    # Held: the reservation counts the UPFs, their servers are skipped.
+    held = await live_graph(inventory, vim, reservations)
+    assert held.servers_counted == 0 and not held.caveats
+
+    # Committed: the servers themselves count, with the same pinned CPUs and VFs.
+    for reservation in await reservations.active():
+        await reservations.commit(reservation.id)
+    live = await live_graph(inventory, vim, reservations)
+    assert live.servers_counted == 2, live.caveats
+    empty = build_graph(inventory)
+    for placement in decision.placements:
+        assert placement.host is not None
+        before, after = empty.states[placement.host], live.graph.states[placement.host]
+        assert sum(before.pinned) - sum(after.pinned) >= 9  # 8 vCPUs + the emulator thread
+        assert sum(before.pages_1gb) - sum(after.pages_1gb) >= 16
+
+
+async def test_without_admin_rights_the_graph_says_so(cloud: tuple[Simulator, Vim]) -> None:
+    sim, _ = cloud
+    entry = yaml.safe_load(sim.clouds_yaml_path.read_text())["clouds"]["sim-member"]
+    async with Vim(VimSpec("lab", entry, admin=False)) as member:
+        live = await live_graph(load_inventory(LAB), member)
+    assert live.caveats == [NO_ADMIN]
