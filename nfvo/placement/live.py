@@ -13,14 +13,20 @@ servers, so the graph has capacity but no usage, and every decision says so.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import redis.asyncio as aioredis
 
 from descriptors.requirements import InterfaceRequirement, VnicType
 from nfvo.placement.demand import DemandError, demand_for
 from nfvo.placement.fit import fit
 from nfvo.placement.flavours import requirement_from_flavor
-from nfvo.placement.reservations import ReservationState, Reservations
+from nfvo.placement.reservations import Reservations, ReservationState
+from nfvo.store.events import Event, EventStream
+from nfvo.store.keys import Keyspace
 from nfvo.vim.compute import FlavorSpec
 from nfvo.vim.facade import Vim
 from nfvo.vim.infrastructure import InfrastructureGraph, build_graph
@@ -84,6 +90,20 @@ async def observe_servers(vim: Vim) -> list[ObservedServer]:
     ]
 
 
+async def unavailable_hosts(vim: Vim) -> set[str]:
+    """Hosts whose nova-compute service is down, forced down or disabled."""
+    body = await vim.compute.request(
+        "GET", "/os-services", "list compute services", params={"binary": "nova-compute"}
+    )
+    return {
+        service["host"]
+        for service in body.get("services", [])
+        if service.get("state") == "down"
+        or service.get("status") == "disabled"
+        or service.get("forced_down")
+    }
+
+
 async def _physnets(vim: Vim) -> dict[str, str]:
     body = await vim.network.request("GET", "/networks", "list networks")
     return {
@@ -142,6 +162,9 @@ async def live_graph(
             for vnf_id in reservation.vnf_instance_ids
         }
     result = LiveGraph(graph)
+    graph.unavailable = await unavailable_hosts(vim)
+    if graph.unavailable:
+        result.caveats.append(f"hosts out of service: {', '.join(sorted(graph.unavailable))}")
     for server in await observe_servers(vim):
         if held.intersection(server.tags):
             continue
@@ -152,3 +175,50 @@ async def live_graph(
         graph.apply(usage)
         result.servers_counted += 1
     return result
+
+
+class LiveSite:
+    """The live graph kept current rather than rebuilt per request: refreshed when a VIM
+    event says servers or hosts changed, and reconciled at least every ``max_age``."""
+
+    RELEVANT = ("vim.server.", "vim.service.", "vim.host.")
+
+    def __init__(
+        self,
+        inventory: SiteInventory,
+        vim: Vim,
+        reservations: Reservations | None = None,
+        *,
+        max_age: float = 60.0,
+    ) -> None:
+        self.inventory, self.vim, self.reservations = inventory, vim, reservations
+        self.max_age = max_age
+        self._current: LiveGraph | None = None
+        self._dirty = True
+        self._refreshing = asyncio.Lock()
+
+    def notice(self, event: Event) -> None:
+        if event.type.startswith(self.RELEVANT):
+            self._dirty = True
+
+    async def current(self) -> LiveGraph:
+        async with self._refreshing:
+            stale = self._current is None or (
+                time.time() - self._current.graph.built_at > self.max_age
+            )
+            if self._dirty or stale:
+                self._dirty = False  # events arriving during the refresh dirty it again
+                self._current = await live_graph(self.inventory, self.vim, self.reservations)
+            assert self._current is not None
+            return self._current
+
+    async def follow(self, redis: aioredis.Redis, keyspace: Keyspace, stop: asyncio.Event) -> None:
+        """Watch ``vim-events`` (every planner sees every event: no consumer group)."""
+        last = "$"
+        key = keyspace.stream(EventStream.VIM.value)
+        while not stop.is_set():
+            replies: Any = await redis.xread({key: last}, count=100, block=500)
+            for _stream, entries in replies or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    self.notice(Event.from_entry(fields))

@@ -197,6 +197,8 @@ class InfrastructureGraph:
     zones: list[str]
     built_at: float = field(default_factory=time.time)
     usages: dict[str, Usage] = field(default_factory=dict)
+    # Hosts whose compute service is down or disabled: Nova schedules nothing there.
+    unavailable: set[str] = field(default_factory=set)
 
     def age_seconds(self, now: float | None = None) -> float:
         return max((now if now is not None else time.time()) - self.built_at, 0.0)
@@ -224,9 +226,10 @@ class InfrastructureGraph:
 
     def capacity_view(self) -> CapacityView:
         """A private copy of free capacity for one planning run."""
+        names = [name for name in self.hosts if name not in self.unavailable]
         return CapacityView(
-            hosts=list(self.hosts.values()),
-            states=[self.states[name].copy() for name in self.hosts],
+            hosts=[self.hosts[name] for name in names],
+            states=[self.states[name].copy() for name in names],
             zones=list(self.zones),
             built_at=self.built_at,
         )

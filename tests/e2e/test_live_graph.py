@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 
-from nfvo.placement.live import NO_ADMIN, live_graph
+from nfvo.placement.live import NO_ADMIN, LiveSite, live_graph
 from nfvo.placement.model import NetworkBinding, PlacementRequest, VnfcRequest
 from nfvo.placement.reservations import Placer, Reservations
+from nfvo.store.events import Event
 from nfvo.vim.facade import Vim
 from nfvo.vim.infrastructure import build_graph
 from nfvo.vim.inventory import load_inventory
@@ -62,3 +64,23 @@ async def test_without_admin_rights_the_graph_says_so(cloud: tuple[Simulator, Vi
     async with Vim(VimSpec("lab", entry, admin=False)) as member:
         live = await live_graph(load_inventory(LAB), member)
     assert live.caveats == [NO_ADMIN]
+
+
+async def test_the_site_is_kept_current_by_events(cloud: tuple[Simulator, Vim]) -> None:
+    sim, vim = cloud
+    site = LiveSite(load_inventory(LAB), vim, max_age=3600)
+    first = await site.current()
+    assert await site.current() is first  # no event, not stale: no rebuild
+    assert not first.graph.unavailable
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{sim.url}/_sim/hosts/compute-01/down") as response,
+    ):
+        assert response.status < 300
+    site.notice(Event(source="vim/lab/nova", type="vim.server.updated", subject="servers/x"))
+    second = await site.current()
+    assert second is not first
+    # At time scale 0 Nova's service_down_time has passed at once: the service reads down.
+    assert "compute-01" in second.graph.unavailable
+    assert "compute-01" not in [h.name for h in second.graph.capacity_view().hosts]
+    assert any("compute-01" in caveat for caveat in second.caveats)
