@@ -122,14 +122,14 @@ class Compute:
     async def microversion(self) -> tuple[int, int]:
         """The highest microversion both we and the cloud speak (asked once)."""
         if self._version is None:
-            data = await self.session.blocking(
-                "discover compute microversions",
-                lambda: self.session.connection.compute.get_endpoint_data(),
-                mutating=False,
+            # Our own retried GET of the version document: keystoneauth's discovery
+            # swallows a failed request and answers "no microversions", which would
+            # pin the session to 2.1 (no tags at create) for its whole life.
+            body = await self.session.request(
+                "compute", "GET", "/", call="discover compute microversions"
             )
-            offered = getattr(data, "max_microversion", None) or (2, 1)
-            self._version = min((int(offered[0]), int(offered[1])), MAX_MICROVERSION)
-        assert self._version is not None
+            offered = (body or {}).get("version", {}).get("version") or "2.1"
+            self._version = min(_parse(offered), MAX_MICROVERSION)
         return self._version
 
     async def request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
