@@ -26,6 +26,7 @@ from nfvo.store.repository import Repository
 from nfvo.vim.facade import Vim
 from nfvo.vim.secrets import MASK, SecretBox
 from nfvo.vim.session import VimSpec
+from nfvo.vim.waiting import VimEventFeed
 
 SCHEMA: Final = 1
 KIND: Final = "vim"
@@ -161,6 +162,7 @@ class VimRegistry:
     redis: aioredis.Redis
     keyspace: Keyspace
     box: SecretBox
+    events: VimEventFeed | None = None  # given to every facade: waits follow vim-events
     _vims: dict[str, Vim] = field(default_factory=dict)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -227,7 +229,7 @@ class VimRegistry:
         record = await (self.get(name) if name else self.default())
         async with self._opening:  # two first callers must not open two sessions
             if record.name not in self._vims:
-                vim = Vim(record.spec())
+                vim = Vim(record.spec(), self.events)
                 await vim.__aenter__()
                 self._vims[record.name] = vim
             return self._vims[record.name]
