@@ -81,6 +81,9 @@ def _cloud_from_flags(options: dict[str, Any]) -> dict[str, Any]:
         "application_credential_secret": "application_credential_secret",
     }
     auth = {key: options[flag] for flag, key in names.items() if options[flag]}
+    if "username" in auth and "password" not in auth:
+        # Asked for rather than required as a flag: a flag lands in shell history and ps.
+        auth["password"] = click.prompt("Password", hide_input=True)
     cloud: dict[str, Any] = {"auth": auth}
     if options["application_credential_id"]:
         cloud["auth_type"] = "v3applicationcredential"
@@ -98,7 +101,7 @@ def _cloud_from_flags(options: dict[str, Any]) -> dict[str, Any]:
 )
 @click.option("--auth-url")
 @click.option("--username")
-@click.option("--password")
+@click.option("--password", help="Prompted for (not echoed) when omitted with --username.")
 @click.option("--project")
 @click.option("--project-domain", default=None)
 @click.option("--user-domain", default=None)

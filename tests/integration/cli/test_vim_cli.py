@@ -74,3 +74,12 @@ def test_add_list_show_default_remove(runner: CliRunner, tmp_path: Path) -> None
 def test_add_needs_a_source(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["vim", "add", "x"])
     assert result.exit_code == 2 and "--auth-url" in result.output
+
+
+def test_a_missing_password_is_prompted_for_not_echoed(runner: CliRunner) -> None:
+    args = ["vim", "add", "p", "--auth-url", "http://k/v3", "--username", "u"]
+    result = runner.invoke(cli, args, input=f"{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    shown = invoke(runner, "show", "p", "--connection-info")
+    assert orjson.loads(shown)["accessInfo"]["password"] == "******"
