@@ -6,7 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from nfvo.config import load_settings
 from nfvo.vim.registry import (
     VIM_TYPE,
     VimRecord,
@@ -92,3 +94,12 @@ def test_key_file_is_created_private_once(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert key_file(path) == first
     assert list(path.parent.iterdir()) == [path]  # no temporary left behind
+
+
+def test_a_configured_key_is_used_and_no_key_file_is_made(tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    settings = load_settings(vim_secret_key=key, data_dir=tmp_path)
+    sealed = SecretBox.from_settings(settings).seal("pw")
+    assert SecretBox(key.encode()).open(sealed) == "pw"
+    assert not (tmp_path / "vim-secrets.key").exists()
+    assert "pw" not in repr(settings.redacted()) and key not in repr(settings.redacted())
