@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         default=None, description="Password of the built-in admin client (embedded mode)."
     )
+    vim_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key encrypting VIM secrets at rest; default: a key file in data_dir.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -19,6 +19,7 @@ import orjson
 from nfvo.vim.errors import VimConflict, VimNotFound, VimRefused, VimResourceError, VimTimeout
 from nfvo.vim.session import VimSession
 from nfvo.vim.tags import ResourceIdentity, content_name
+from nfvo.vim.waiting import VimEventFeed
 
 MAX_MICROVERSION = (2, 90)
 TAGS_AT_CREATE = (2, 52)
@@ -115,21 +116,22 @@ class ServerRequest:
 
 
 class Compute:
-    def __init__(self, session: VimSession) -> None:
+    def __init__(self, session: VimSession, events: VimEventFeed | None = None) -> None:
         self.session = session
+        self.events = events  # wait from the vim-events stream when given
         self._version: tuple[int, int] | None = None
 
     async def microversion(self) -> tuple[int, int]:
         """The highest microversion both we and the cloud speak (asked once)."""
         if self._version is None:
-            data = await self.session.blocking(
-                "discover compute microversions",
-                lambda: self.session.connection.compute.get_endpoint_data(),
-                mutating=False,
+            # Our own retried GET of the version document: keystoneauth's discovery
+            # swallows a failed request and answers "no microversions", which would
+            # pin the session to 2.1 (no tags at create) for its whole life.
+            body = await self.session.request(
+                "compute", "GET", "/", call="discover compute microversions"
             )
-            offered = getattr(data, "max_microversion", None) or (2, 1)
-            self._version = min((int(offered[0]), int(offered[1])), MAX_MICROVERSION)
-        assert self._version is not None
+            offered = (body or {}).get("version", {}).get("version") or "2.1"
+            self._version = min(_parse(offered), MAX_MICROVERSION)
         return self._version
 
     async def request(self, method: str, path: str, call: str, **kwargs: Any) -> Any:
@@ -290,29 +292,43 @@ class Compute:
     async def wait_for_server(
         self, server_id: str, status: str = "ACTIVE", patience: float = 600.0, interval: float = 1.0
     ) -> Server:
-        """Poll until ``status`` (or gone, for ``DELETED``); ERROR raises with Nova's fault."""
+        """Until ``status`` (or gone, for ``DELETED``); ERROR raises with Nova's fault.
+
+        With an event feed, the server is re-read whenever an event names it (and every
+        ``fallback_interval`` regardless); without one, every ``interval`` seconds.
+        """
         deadline = time.monotonic() + patience
+        subject = f"servers/{server_id}"
+        position = await self.events.position() if self.events else ""
         while True:
-            try:
-                server = await self.server(server_id)
-            except VimNotFound:
-                if status == "DELETED":
-                    return Server(server_id, "", "DELETED", None, None, (), {})
-                raise
+            server = await self._observe(server_id, status)
             if server.status == status:
                 return server
-            if server.status == "ERROR":
-                raise VimResourceError(
-                    self.session.name,
-                    f"boot server {server.name}",
-                    server.fault or "server in ERROR",
-                )
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise VimTimeout(
                     self.session.name, f"wait for server {server.name}",
                     f"still {server.status} after {patience:.0f}s",
                 )  # fmt: skip
-            await asyncio.sleep(interval)
+            if self.events is None:
+                await asyncio.sleep(min(interval, remaining))
+            else:
+                within = min(self.events.fallback_interval, remaining)
+                position, _ = await self.events.next_about(subject, position, within)
+
+    async def _observe(self, server_id: str, status: str) -> Server:
+        """The server now; a gone one reads DELETED when that is awaited, ERROR raises."""
+        try:
+            server = await self.server(server_id)
+        except VimNotFound:
+            if status == "DELETED":
+                return Server(server_id, "", "DELETED", None, None, (), {})
+            raise
+        if server.status == "ERROR" and status != "ERROR":
+            raise VimResourceError(
+                self.session.name, f"boot server {server.name}", server.fault or "server in ERROR"
+            )
+        return server
 
     # Server groups ---------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 ``async with Vim(spec) as vim:`` then ``vim.compute``, ``vim.network`` and
 ``vim.storage``. Every create is idempotent by the resource's identity (tags or its
-deterministic name, see ``nfvo.vim.tags``); every error is a ``VimError`` naming the
-VIM, the call and OpenStack's own message.
+deterministic name, see ``nfvo.vim.tags``); with a ``VimEventFeed``, waits follow the
+``vim-events`` stream (``nfvo.vim.waiting``) rather than polling; every error is a
+``VimError`` naming the VIM, the call and OpenStack's own message.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from nfvo.vim.compute import Compute
 from nfvo.vim.network import Networking
 from nfvo.vim.session import VimSession, VimSpec
 from nfvo.vim.storage import Storage
+from nfvo.vim.waiting import VimEventFeed
 
 
 class Vim:
-    def __init__(self, spec: VimSpec) -> None:
+    def __init__(self, spec: VimSpec, events: VimEventFeed | None = None) -> None:
         self.session = VimSession(spec)
-        self.compute = Compute(self.session)
+        self.compute = Compute(self.session, events)
         self.network = Networking(self.session)
         self.storage = Storage(self.session)
 

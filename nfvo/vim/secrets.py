@@ -1,0 +1,67 @@
+"""VIM secrets encrypted at rest: Fernet (AES-128-CBC + HMAC-SHA256) from ``cryptography``.
+
+The key is the configured ``vim_secret_key`` if there is one, else a key file in the data
+directory created on first use with mode 0600. The file is written under a temporary
+name and linked into place, so two processes starting at once agree on one key (the
+loser of the race reads the winner's). Losing the key loses the stored secrets: the
+VIMs must then be added again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from nfvo.config import Settings
+
+KEY_FILE_NAME = "vim-secrets.key"
+MASK = "******"
+
+
+class SecretBox:
+    """Encrypts and decrypts the secret fields of VIM connections."""
+
+    def __init__(self, key: bytes) -> None:
+        self._fernet = Fernet(key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecretBox:
+        if settings.vim_secret_key is not None:
+            return cls(settings.vim_secret_key.get_secret_value().encode())
+        return cls(key_file(settings.data_dir / KEY_FILE_NAME))
+
+    def seal(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def open(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError(
+                "a stored VIM secret cannot be decrypted with this key (another key file "
+                "or vim_secret_key?)"
+            ) from exc
+
+
+def key_file(path: Path) -> bytes:
+    """The key in ``path``, created (0600) if absent."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".vim-key-")
+    try:
+        os.fchmod(descriptor, 0o600)  # before a byte of the key is written
+        os.write(descriptor, Fernet.generate_key())
+        os.fsync(descriptor)
+        os.close(descriptor)
+        with contextlib.suppress(FileExistsError):  # another process won: use its key
+            os.link(temporary, path)  # atomic, and never replaces a key
+    finally:
+        os.unlink(temporary)
+    return path.read_bytes().strip()
