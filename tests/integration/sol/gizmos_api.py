@@ -17,7 +17,9 @@ from nfvo.sol.auth import principal_of
 from nfvo.sol.bodies import json_response, read_json, read_model
 from nfvo.sol.http import make_api_app
 from nfvo.sol.negotiation import merge_patch
+from nfvo.sol.notifications import Notifier, SubscriptionApi
 from nfvo.sol.routes import Route, app_value
+from nfvo.sol.subscriptions import NOTIFIER, subscription_routes
 from nfvo.sol.tenancy import OwnedRecords, without_owner
 from nfvo.sol.wire import WireModel
 from nfvo.store.keys import Keyspace
@@ -79,7 +81,28 @@ ROUTES = (
 )
 
 
-def make_gizmos_app(redis: aioredis.Redis, keyspace: Keyspace) -> web.Application:
-    app = make_api_app("gizmos", 1, ["1.0.0"], ROUTES)
+class GizmoNotificationsFilter(WireModel):
+    """Like ``PkgmNotificationsFilter``: types plus attributes of the resource."""
+
+    notification_types: list[str] | None = None
+    gizmo_names: list[str] | None = None
+
+
+GIZMO_SUBSCRIPTIONS = SubscriptionApi(
+    name="gizmos",
+    api_root="/gizmos/v1",
+    notification_types=frozenset({"GizmoChangeNotification", "GizmoDeletionNotification"}),
+    filter_model=GizmoNotificationsFilter,
+    read_scope="gizmos:read",
+    write_scope="gizmos:write",
+)
+
+
+def make_gizmos_app(
+    redis: aioredis.Redis, keyspace: Keyspace, notifier: Notifier | None = None
+) -> web.Application:
+    app = make_api_app("gizmos", 1, ["1.0.0"], (*ROUTES, *subscription_routes(GIZMO_SUBSCRIPTIONS)))
     app[REPOSITORY] = Repository(redis, keyspace, "gizmo", indexed=("owner",))
+    if notifier is not None:
+        app[NOTIFIER] = notifier
     return app

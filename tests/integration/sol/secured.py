@@ -20,6 +20,7 @@ from nfvo.config import Settings, load_settings
 from nfvo.sol.audit import audit_middleware
 from nfvo.sol.auth import Authentication
 from nfvo.sol.http import make_root_app
+from nfvo.sol.notifications import Notifier
 from nfvo.store.keys import Keyspace
 from tests.integration.sol.gizmos_api import make_gizmos_app
 
@@ -52,9 +53,14 @@ def secured_settings(data_dir: Path, **overrides: Any) -> Settings:
     return load_settings(**(values | overrides))
 
 
-def secured_app(redis: aioredis.Redis, keyspace: Keyspace, auth: Authentication) -> web.Application:
+def secured_app(
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    auth: Authentication,
+    notifier: Notifier | None = None,
+) -> web.Application:
     return make_root_app(
-        [make_gizmos_app(redis, keyspace)],
+        [make_gizmos_app(redis, keyspace, notifier)],
         middlewares=[audit_middleware(redis, keyspace), auth.middleware],
         routes=auth.routes,
     )
