@@ -33,6 +33,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from nfvo.config import Settings
 from nfvo.log import redact_text
 from nfvo.sol.callbacks import CallbackClient, CallbackError, SubscriptionAuthentication
 from nfvo.store.keys import Keyspace
@@ -87,6 +88,13 @@ class DeliveryPolicy:
     queue_length: int = 1000
     lease_seconds: float = 15.0
     poll_interval: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryPolicy:
+        return cls(
+            max_attempts=settings.notification_max_attempts,
+            queue_length=settings.notification_queue_length,
+        )
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.cap, self.base * 2.0 ** (attempt - 1))
@@ -255,6 +263,10 @@ class Notifier:
                 await self.redis.lpop(queue)
         except RedisError as error:
             log.warning("notification delivery paused", extra={"error": str(error)})
+        except Exception:
+            # The task's boundary: a bug here must be seen, and must not end delivery
+            # for good (the supervisor starts the queue's task again on its next look).
+            log.exception("notification delivery failed", extra={"subscription": member.id})
         finally:
             with contextlib.suppress(RedisError, asyncio.CancelledError):
                 await asyncio.shield(self._lease(member, 0))

@@ -172,3 +172,14 @@ async def test_basic_without_parameters_is_422(client: Client, subscriber: Subsc
     response = await client.post("/gizmos/v1/subscriptions", json=body, headers=red)
     assert response.status == 422
     assert "paramsBasic" in (await response.json())["detail"]
+
+
+async def test_the_openapi_document_lists_the_subscription_routes(client: Client) -> None:
+    document = await (await client.get("/openapi.json")).json()
+    assert {"/gizmos/v1/subscriptions", "/gizmos/v1/subscriptions/{subscriptionId}"} <= set(
+        document["paths"]
+    )
+    create = document["paths"]["/gizmos/v1/subscriptions"]["post"]
+    assert create["security"] == [{"oauth2": ["gizmos:write"]}]
+    flow = document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth2/token" and "gizmos:read" in flow["scopes"]
