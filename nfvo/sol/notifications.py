@@ -286,6 +286,8 @@ class Notifier:
                 reason = error.reason
             if attempt < self.policy.max_attempts:
                 await self._wait_holding(member, self.policy.backoff(attempt), lease_ms)
+                if await self.repository(member.kind).find(member.id) is None:
+                    return  # unsubscribed while we waited: nobody to retry for
         await self._dead_letter(subscription, entry, self.policy.max_attempts, reason)
 
     async def _wait_holding(self, member: _Member, delay: float, lease_ms: int) -> None:

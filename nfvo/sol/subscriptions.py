@@ -87,6 +87,34 @@ def _check_filter(api: SubscriptionApi, flt: dict[str, Any] | None) -> dict[str,
     return dumped
 
 
+async def _test_callback(notifier: Notifier, body: SubscriptionRequest) -> None:
+    try:
+        notifier.client.check(body.authentication)
+        await notifier.client.test(body.callback_uri, body.authentication)
+    except (ValueError, CallbackError) as error:
+        reason = error.reason if isinstance(error, CallbackError) else str(error)
+        uri = redact_text(body.callback_uri)
+        raise Unprocessable(f"the callbackUri {uri} was not accepted: {reason}") from None
+
+
+def _stored(
+    subscription_id: str,
+    href: str,
+    body: SubscriptionRequest,
+    flt: dict[str, Any] | None,
+    identity: str,
+) -> dict[str, Any]:
+    auth = body.authentication
+    return {
+        "id": subscription_id,
+        "callbackUri": body.callback_uri,
+        "filter": flt,
+        "_links": {"self": {"href": href}},
+        "identity": identity,
+        "authentication": auth.model_dump(mode="json", by_alias=True) if auth else None,
+    }
+
+
 def subscription_routes(api: SubscriptionApi) -> tuple[Route, ...]:
     """The four routes of ``api``'s subscriptions, to add to its route table."""
 
@@ -103,24 +131,10 @@ def subscription_routes(api: SubscriptionApi) -> tuple[Route, ...]:
         if existing.items:
             href = existing.items[0].document["_links"]["self"]["href"]
             return web.Response(status=303, headers={"Location": href})
-        try:
-            notifier.client.check(body.authentication)
-            await notifier.client.test(body.callback_uri, body.authentication)
-        except (ValueError, CallbackError) as error:
-            reason = error.reason if isinstance(error, CallbackError) else str(error)
-            uri = redact_text(body.callback_uri)
-            raise Unprocessable(f"the callbackUri {uri} was not accepted: {reason}") from None
+        await _test_callback(notifier, body)
         subscription_id = str(uuid.uuid4())
         href = f"{api.api_root}/subscriptions/{subscription_id}"
-        auth = body.authentication
-        document = {
-            "id": subscription_id,
-            "callbackUri": body.callback_uri,
-            "filter": flt,
-            "_links": {"self": {"href": href}},
-            "identity": identity,
-            "authentication": auth.model_dump(mode="json", by_alias=True) if auth else None,
-        }
+        document = _stored(subscription_id, href, body, flt, identity)
         stored = await owned.create(subscription_id, document)
         return json_response(
             subscription_view(stored.document), status=201, headers={"Location": href}

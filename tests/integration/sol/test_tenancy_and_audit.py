@@ -12,10 +12,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from nfvo.sol.auth import authentication_from_settings
-from nfvo.sol.tenancy import READ_ONBOARDED_SCOPE, can_read_package
+from nfvo.sol.problems import NotFound
+from nfvo.sol.tenancy import READ_ONBOARDED_SCOPE, OwnedRecords, can_read_package
 from nfvo.sol.tokens import Principal
 from nfvo.store.events import EventStream, read_all
 from nfvo.store.keys import Keyspace
+from nfvo.store.repository import Repository
 from tests.integration.sol.secured import SECRETS, bearer, secured_app, secured_settings, token_for
 
 Client = TestClient[web.Request, web.Application]
@@ -123,3 +125,21 @@ def test_the_vnfm_reads_onboarded_packages_of_every_tenant() -> None:
     assert can_read_package(vnfm, onboarded) and not can_read_package(vnfm, uploading)
     assert can_read_package(tenant, uploading)
     assert not can_read_package(Principal("bob", "blue", frozenset()), onboarded)
+
+
+async def test_owned_records_let_the_vnfm_read_onboarded_packages(
+    redis: aioredis.Redis, keyspace: Keyspace
+) -> None:
+    packages = Repository(redis, keyspace, "vnf-package", indexed=("owner",))
+    tenant = Principal("alice", "red", frozenset({"vnfpkgm:write"}))
+    await OwnedRecords(packages, tenant).create("p1", {"onboardingState": "ONBOARDED"})
+    await OwnedRecords(packages, tenant).create("p2", {"onboardingState": "CREATED"})
+    vnfm = OwnedRecords(packages, Principal("vnfm", "ops", frozenset({READ_ONBOARDED_SCOPE})))
+    assert (await vnfm.get_package("p1")).document["owner"] == "red"
+    with pytest.raises(NotFound):
+        await vnfm.get_package("p2")
+    with pytest.raises(NotFound):
+        await vnfm.get("p1")  # only packages cross projects, and only for reading
+    assert (await vnfm.list()).items == []
+    with pytest.raises(ValueError, match="does not index 'owner'"):
+        OwnedRecords(Repository(redis, keyspace, "unowned"), tenant)
