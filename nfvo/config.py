@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -54,6 +54,15 @@ class _YamlFileSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self._values)
+
+
+class AuthClient(BaseModel):
+    """A client of the built-in token endpoint (client credentials grant)."""
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    scopes: list[str] = Field(default_factory=list)
+    project: str = Field(default="default", min_length=1)
 
 
 class Settings(BaseSettings):
@@ -100,6 +109,29 @@ class Settings(BaseSettings):
         default=None,
         description="Fernet key encrypting VIM secrets at rest; default: a key file in data_dir.",
     )
+    auth_enabled: bool = Field(
+        default=True, description="False serves every API without tokens (development only)."
+    )
+    auth_issuer: str = Field(default="nfvo", description="`iss` of tokens issued and accepted.")
+    auth_audience: str = Field(default="nfvo", description="`aud` tokens must carry.")
+    auth_jwks: str | None = Field(
+        default=None, description="An external issuer's JWKS: an http(s) URL, a file or JSON."
+    )
+    auth_signing_key: Path | None = Field(
+        default=None, description="PEM key of the token endpoint; default in the data directory."
+    )
+    auth_token_lifetime: int = Field(
+        default=3600, ge=60, le=86400, description="Seconds a token issued here is valid."
+    )
+    auth_clients: list[AuthClient] = Field(
+        default_factory=list, description="Clients of the built-in token endpoint."
+    )
+    notification_queue_length: int = Field(
+        default=1000, ge=1, description="Notifications held per subscription before dead-lettering."
+    )
+    notification_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Delivery attempts of one notification."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -113,6 +145,10 @@ class Settings(BaseSettings):
         path = _config_file.get() or os.environ.get(CONFIG_FILE_VARIABLE)
         yaml_source = _YamlFileSource(settings_cls, Path(path) if path else None)
         return (init_settings, env_settings, yaml_source)
+
+    @property
+    def effective_auth_signing_key(self) -> Path:
+        return self.auth_signing_key or self.data_dir / "auth" / "signing-key.pem"
 
     @property
     def effective_blob_dir(self) -> Path:

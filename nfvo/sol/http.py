@@ -106,6 +106,7 @@ def make_root_app(
     *,
     middlewares: Sequence[Middleware] = (),
     cleanup_ctx: Sequence[CleanupContext] = (),
+    routes: Sequence[web.RouteDef] = (),
     client_max_size: int = DEFAULT_MAX_BODY,
     paging: Paging | None = None,
     title: str = "nfvo",
@@ -116,7 +117,8 @@ def make_root_app(
     the version check, then ``middlewares`` (where authentication and scope checks
     plug in, reading each route's ``scope`` through ``nfvo.sol.routes.route_of``),
     then media-type negotiation. ``paging`` signs page markers; without it a
-    random key is drawn, so markers do not outlive the process.
+    random key is drawn, so markers do not outlive the process. ``routes`` are
+    served by the root outside every API (the token endpoint of ``nfvo.sol.auth``).
     """
     root = web.Application(
         middlewares=[error_middleware, version_middleware, *middlewares, negotiation_middleware],
@@ -129,6 +131,7 @@ def make_root_app(
     root[API_APPS] = tuple(ordered)
     root[OPENAPI_TITLE] = title
     root.router.add_route("GET", OPENAPI_PATH, openapi_handler)
+    root.router.add_routes(routes)
     root.on_response_prepare.append(stamp_response)
     # One cleanup chain for everything: the root's resources open first and close
     # last, each API's in between, in reverse on the way down (aiohttp would run a

@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from nfvo.sol.auth import TOKEN_PATH
 from nfvo.sol.problems import PROBLEM_CONTENT_TYPE, ProblemDetails
 from nfvo.sol.routes import API_APPS, OPENAPI_TITLE, ROUTE_TABLE, Route
 from nfvo.sol.versions import API_INFO, ApiVersionInformation, versions_route
@@ -24,6 +25,7 @@ from nfvo.sol.wire import dumps
 
 OPENAPI_PATH = "/openapi.json"
 REF_TEMPLATE = "#/components/schemas/{model}"
+SECURITY_SCHEME = "oauth2"
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_]+")
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
 _VERSION_PARAMETER = {
@@ -100,9 +102,9 @@ def _operation(path: str, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         },
     }
     if route.scope:
-        # The security scheme arrives with authentication (a later part); until then
-        # the scope the route demands is stated as an extension.
+        # The extension stays for tools that read it; ``security`` is the standard way.
         operation["x-nfvo-scope"] = route.scope
+        operation["security"] = [{SECURITY_SCHEME: [route.scope]}]
     if route.consumes:
         schema = (
             refs[(route.request_model, "validation")]
@@ -129,8 +131,20 @@ def openapi_document(root: web.Application) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": root[OPENAPI_TITLE], "version": "1.0.0"},
         "paths": paths,
-        "components": {"schemas": schemas.get("$defs", {})},
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": _security_schemes(route.scope for _, route in served),
+        },
     }
+
+
+def _security_schemes(scopes: Iterable[str]) -> dict[str, Any]:
+    """OAuth 2.0 client credentials (SOL013 clause 8.3) against the built-in endpoint."""
+    flow = {
+        "tokenUrl": TOKEN_PATH,
+        "scopes": {scope: f"the {scope} operations" for scope in sorted(set(scopes)) if scope},
+    }
+    return {SECURITY_SCHEME: {"type": "oauth2", "flows": {"clientCredentials": flow}}}
 
 
 async def openapi_handler(request: web.Request) -> web.Response:

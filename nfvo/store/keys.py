@@ -15,6 +15,8 @@ admin query spans tenants and a record never moves when ownership changes.
 ``{prefix}:steps:{id}``                    a job's step records (a hash, one field a step)
 ``{prefix}:idem:{scope}:{digest}``         an idempotency key, holding the id it created
 ``{prefix}:seq:{name}``                    a counter (creation order, fencing tokens)
+``{prefix}:queue:{name}:{id}``             a work queue (a list), e.g. one subscription's
+``{prefix}:queues:{name}``                 the set of ``{name}`` queues holding work
 =========================================  ============================================
 
 Ids and kinds are validated so that no value can reach into another kind's keys.
@@ -78,6 +80,12 @@ class Keyspace:
 
     def counter(self, name: str) -> str:
         return f"{self.prefix}:seq:{_check(name, 'counter name')}"
+
+    def queue(self, name: str, id_: str) -> str:
+        return f"{self.prefix}:queue:{_check(name, 'queue name')}:{_check(id_, 'id')}"
+
+    def queues(self, name: str) -> str:
+        return f"{self.prefix}:queues:{_check(name, 'queue name')}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this keyspace."""
