@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -19,7 +19,10 @@ import orjson
 from descriptors.loader import LoadedPackage, load_package
 from descriptors.model import Nsd
 from descriptors.problems import DescriptorError
+from nfvo.cli.commands.vim import with_registry
+from nfvo.cli.context import CliContext, pass_cli
 from nfvo.placement.engine import Plan, plan
+from nfvo.placement.live import LiveGraph, live_graph
 from nfvo.placement.model import NetworkBinding, Objective, PlacementMode
 from nfvo.placement.report import PlanReport, VnfcRow, plan_report, vf_summary
 from nfvo.placement.requests import (
@@ -32,6 +35,7 @@ from nfvo.placement.requests import (
 )
 from nfvo.vim.infrastructure import CapacityView, build_graph
 from nfvo.vim.inventory import InventoryError, SiteInventory, load_inventory
+from nfvo.vim.registry import VimRegistry
 
 PACKAGE_SUFFIXES = (".csar", ".zip")
 # What the shipped core needs on the lab inventory: control-plane links on the shared
@@ -139,9 +143,9 @@ class PlanInputs:
     mode: PlacementMode = PlacementMode.HOST
 
 
-def run_plan(inputs: PlanInputs) -> Planned:
-    """Load, build, place. Raises RequestError (an invalid package included) or
-    InventoryError."""
+def run_plan(inputs: PlanInputs, site: LiveGraph | None = None) -> Planned:
+    """Load, build, place on the empty site, or on ``site`` (a live cloud's graph).
+    Raises RequestError (an invalid package included) or InventoryError."""
     inventory = load_inventory(inputs.inventory)
     bindings = site_bindings(inputs.networks, inventory)
     with tempfile.TemporaryDirectory(prefix="nfvo-plan-") as work:
@@ -162,9 +166,24 @@ def run_plan(inputs: PlanInputs) -> Planned:
         )
     else:
         raise RequestError("give --ns PATH, or exactly one --vnf PATH")
-    view = offline_view(inventory)
+    view = site.graph.capacity_view() if site else offline_view(inventory)
     result = plan(built.request, view)
+    if site is not None and site.caveats:
+        caveats = [*result.decision.caveats, *site.caveats]
+        result = replace(result, decision=result.decision.model_copy(update={"caveats": caveats}))
     return Planned(built, view, result, plan_report(built, view, result))
+
+
+def live_site(cli: CliContext, vim_name: str, inventory: Path) -> LiveGraph:
+    """The graph of registered VIM ``vim_name`` ("default" for the default one): its
+    servers' usage on the inventory's topology, less nothing held (a dry run)."""
+    name = None if vim_name == "default" else vim_name
+    topology = load_inventory(inventory)
+
+    async def observe(registry: VimRegistry) -> LiveGraph:
+        return await live_graph(topology, await registry.open_vim(name))
+
+    return with_registry(cli, observe)
 
 
 def render_text(report: PlanReport) -> str:
@@ -328,7 +347,15 @@ _PATH = click.Path(exists=True, path_type=Path)
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw the plan to PATH.png or PATH.svg.",
 )
+@click.option(
+    "--vim",
+    "vim_name",
+    metavar="NAME",
+    help="Plan against a registered VIM's live usage ('default' for the default VIM).",
+)
+@pass_cli
 def plan_command(
+    cli: CliContext,
     ns: Path | None,
     vnfs: tuple[Path, ...],
     packages_dir: Path | None,
@@ -339,6 +366,7 @@ def plan_command(
     mode: str,
     output: str,
     picture: Path | None,
+    vim_name: str | None,
 ) -> None:
     """Dry run: where each VNFC would run, or why it cannot; exit 1 when it cannot."""
     if picture is not None and picture.suffix.lower() not in (".png", ".svg"):
@@ -347,7 +375,8 @@ def plan_command(
         ns, vnfs, packages_dir, inventory, networks, level, Objective(objective), MODES[mode]
     )
     try:
-        planned = run_plan(inputs)
+        site = live_site(cli, vim_name, inventory) if vim_name else None
+        planned = run_plan(inputs, site)
     except (RequestError, InventoryError) as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(plan_json(planned) if output == "json" else render_text(planned.report))

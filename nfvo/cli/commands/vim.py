@@ -26,7 +26,8 @@ from nfvo.vim.secrets import SecretBox
 T = TypeVar("T")
 
 
-def _run(cli: CliContext, action: Callable[[VimRegistry], Awaitable[T]]) -> T:
+def with_registry(cli: CliContext, action: Callable[[VimRegistry], Awaitable[T]]) -> T:
+    """Run ``action`` on the registry in the shared Redis; its errors become CLI errors."""
     settings = cli.settings
     if settings.redis_url is None:
         raise click.UsageError(
@@ -128,7 +129,7 @@ def add(cli: CliContext, /, name: str, **options: Any) -> None:
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    added = _run(cli, lambda r: r.add(record, replace_existing=options["replace"]))
+    added = with_registry(cli, lambda r: r.add(record, replace_existing=options["replace"]))
     suffix = " (default)" if added.is_default else ""
     click.echo(f"VIM {added.name} registered{suffix}")
 
@@ -138,7 +139,7 @@ def add(cli: CliContext, /, name: str, **options: Any) -> None:
 @pass_cli
 def list_vims(cli: CliContext, output: str) -> None:
     """The registered VIMs, secrets masked."""
-    records = _run(cli, lambda r: r.list())
+    records = with_registry(cli, lambda r: r.list())
     if output == "json":
         click.echo(orjson.dumps([r.masked() for r in records]).decode())
         return
@@ -165,7 +166,7 @@ def list_vims(cli: CliContext, output: str) -> None:
 @pass_cli
 def show(cli: CliContext, name: str, connection_info: bool) -> None:
     """One VIM as JSON, secrets masked."""
-    record = _run(cli, lambda r: r.get(name))
+    record = with_registry(cli, lambda r: r.get(name))
     view = to_connection_info(record) if connection_info else record.masked()
     click.echo(orjson.dumps(view, option=orjson.OPT_INDENT_2).decode())
 
@@ -175,7 +176,7 @@ def show(cli: CliContext, name: str, connection_info: bool) -> None:
 @pass_cli
 def remove(cli: CliContext, name: str) -> None:
     """Forget VIM NAME (its resources on the cloud are left alone)."""
-    _run(cli, lambda r: r.remove(name))
+    with_registry(cli, lambda r: r.remove(name))
     click.echo(f"VIM {name} removed")
 
 
@@ -184,5 +185,5 @@ def remove(cli: CliContext, name: str) -> None:
 @pass_cli
 def set_default(cli: CliContext, name: str) -> None:
     """Make NAME the VIM used when none is named."""
-    _run(cli, lambda r: r.set_default(name))
+    with_registry(cli, lambda r: r.set_default(name))
     click.echo(f"VIM {name} is the default")
