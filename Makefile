@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Every benchmarks/NAME.py but the package marker and the shared report helper.
-BENCHMARKS := $(basename $(notdir $(filter-out benchmarks/__init__.py benchmarks/report.py,$(wildcard benchmarks/*.py))))
+BENCHMARKS := $(basename $(notdir $(filter-out benchmarks/_% benchmarks/report.py,$(wildcard benchmarks/*.py))))
 
 .PHONY: setup demo test test-deep lint bench clean
 

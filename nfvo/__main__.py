@@ -1,0 +1,5 @@
+"""``python -m nfvo``: the same as the ``nfvo`` command."""
+
+from nfvo.cli.main import main
+
+main()
