@@ -96,6 +96,25 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         default=None, description="Password of the built-in admin client (embedded mode)."
     )
+    package_max_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Largest package or descriptor archive accepted."
+    )
+    nsd_late_binding: bool = Field(
+        default=False, description="Onboard an NSD whose VNFDs are not onboarded yet."
+    )
+    upload_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="Bound on fetching a package by upload_from_uri."
+    )
+    upload_allow_private: bool = Field(
+        default=False,
+        description="Let upload_from_uri fetch from loopback, link-local and private addresses.",
+    )
+    nfvo_url: str = Field(
+        default="http://127.0.0.1:9090", description="The REST API the online CLI commands use."
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the online CLI commands send."
+    )
 
     @classmethod
     def settings_customise_sources(
