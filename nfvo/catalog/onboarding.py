@@ -166,7 +166,10 @@ async def _process(
     files = await collect_files(store.blobs, described, root, loaded)
     done = described.but(
         onboarding_state=OnboardingState.ONBOARDED,
-        operational_state=OperationalState.ENABLED,
+        # PNFDs have no operational state (SOL005 clause 5.5.2.5): they stay deletable.
+        operational_state=(
+            OperationalState.DISABLED if record.kind is Kind.PNFD else OperationalState.ENABLED
+        ),
         files=files,
         failure=None,
     )

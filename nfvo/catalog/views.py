@@ -180,7 +180,8 @@ def nsd_info(record: CatalogRecord) -> NsdInfo:
         nsd_version=record.descriptor_version,
         nsd_designer=record.provider,
         nsd_invariant_id=record.invariant_id,
-        vnf_pkg_ids=record.vnf_package_ids if record.descriptor_id else None,
+        # ETSI's schema demands vnfPkgIds or nestedNsdInfoIds in every NsdInfo (anyOf).
+        vnf_pkg_ids=record.vnf_package_ids,
         artifacts=_archive_artifacts(record),
         nsd_onboarding_state=record.onboarding_state,
         onboarding_failure_details=failure,
