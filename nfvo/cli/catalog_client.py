@@ -8,6 +8,7 @@ when ``api_token`` is set. :func:`onboard_shipped` is what ``make demo`` calls.
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ async def _onboard_all(
     rows = []
     for archive in archives:
         size = archive.stat().st_size
-        stderr = click.get_text_stream("stderr")  # stdout stays the table or JSON
+        stderr = sys.stderr  # stdout stays the table or JSON
         bar: Any = click.progressbar(length=size, label=archive.name, file=stderr)
         with bar:
             record_id = await client.onboard(archive, bar.update)
