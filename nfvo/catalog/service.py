@@ -120,9 +120,8 @@ class Catalogue:
         if reasons:
             raise Conflict(f"{noun(kind)} {record_id} cannot be deleted: {'; '.join(reasons)}")
         await self.store.repository(kind).delete(record_id, version=version)
-        await self.store.models.delete(record_id) if await self.store.models.find(
-            record_id
-        ) else None
+        if await self.store.models.find(record_id) is not None:
+            await self.store.models.delete(record_id)
         for item in record.files:
             await self.store.blobs.delete(item.blob_key)
         if record.content_key:
