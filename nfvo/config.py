@@ -132,6 +132,25 @@ class Settings(BaseSettings):
     notification_max_attempts: int = Field(
         default=8, ge=1, le=50, description="Delivery attempts of one notification."
     )
+    package_max_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Largest package or descriptor archive accepted."
+    )
+    nsd_late_binding: bool = Field(
+        default=False, description="Onboard an NSD whose VNFDs are not onboarded yet."
+    )
+    upload_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="Bound on fetching a package by upload_from_uri."
+    )
+    upload_allow_private: bool = Field(
+        default=False,
+        description="Let upload_from_uri fetch from loopback, link-local and private addresses.",
+    )
+    nfvo_url: str = Field(
+        default="http://127.0.0.1:9090", description="The REST API the online CLI commands use."
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the online CLI commands send."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,7 @@ from descriptors.build import build_package
 from descriptors.loader import load_package
 from descriptors.problems import DescriptorError, Problem, Severity
 from descriptors.summary import PackageRow, package_row
+from nfvo.cli.catalog_client import PACKAGES, add_online_commands
 
 _COLUMNS = ("name", "kind", "version", "size", "status")
 _HEADINGS = ("NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS")
@@ -20,7 +21,7 @@ _HEADINGS = ("NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS")
 
 @click.group("package")
 def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
-    """Build and validate VNF packages (SOL004) and NSD archives (SOL007)."""
+    """Build and validate packages offline; onboard and manage VNF packages online."""
 
 
 @COMMAND.command("build")
@@ -100,3 +101,7 @@ def _print_problems(path: str, problems: list[Problem]) -> None:
     click.echo(heading, err=bool(errors))
     for problem in problems:
         click.echo(f"  {problem}", err=bool(errors))
+
+
+# The online subcommands talk to the API at nfvo_url (nfvo.cli.catalog_client).
+add_online_commands(COMMAND, PACKAGES, "VNF package")

@@ -1,0 +1,130 @@
+"""``upload_from_uri`` (SOL005 clauses 9.4.5a, 5.4.4a): fetch a package over http(s).
+
+The NFVO fetches what a client names, so the fetch is bounded in size and time and
+refuses loopback, link-local, private and other non-global addresses (server-side
+request forgery) unless the ``upload_allow_private`` setting allows them. Redirects
+are not followed: a public address could otherwise redirect to a private one.
+Limit: the name is resolved for the check and again by the HTTP client, so a DNS
+answer that changes in between (rebinding) is not caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from descriptors.problems import Problem
+from nfvo.catalog.records import Kind, StoredProblem
+from nfvo.catalog.store import CatalogStore, blob_store_for
+from nfvo.catalog.wire import OnboardingState
+from nfvo.sol.problems import InvalidRequest
+from nfvo.store.blobs import BlobTooLarge
+from nfvo.store.steps import StepContext
+
+
+class FetchRefused(InvalidRequest):
+    """The URI may not or cannot be fetched; the detail says why."""
+
+
+def _refuse(uri: str, why: str) -> FetchRefused:
+    return FetchRefused(f"addressInformation {uri[:200]!r}: {why}")
+
+
+async def check_uri(uri: str, *, allow_private: bool) -> None:
+    """400 unless ``uri`` is http(s) to a host whose every address may be fetched."""
+    parts = urlsplit(uri)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise _refuse(uri, "only http and https URIs with a host can be fetched")
+    if allow_private:
+        return
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            parts.hostname, port, type=socket.SOCK_STREAM
+        )
+    except (OSError, ValueError) as exc:
+        raise _refuse(uri, f"the host cannot be resolved ({exc})") from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise _refuse(
+                uri,
+                f"{parts.hostname} resolves to {address}, a loopback, link-local or private "
+                "address; the upload_allow_private setting allows these",
+            )
+
+
+async def _body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    async for chunk in response.content.iter_chunked(1 << 20):
+        yield chunk
+
+
+async def fetch_into(
+    store: CatalogStore,
+    key: str,
+    uri: str,
+    *,
+    max_bytes: int,
+    time_limit: float,
+    allow_private: bool,
+    auth: tuple[str, str] | None = None,
+) -> tuple[int, str]:
+    """Stream ``uri`` into the blob ``key``; (size, sha256) or FetchRefused/BlobTooLarge."""
+    await check_uri(uri, allow_private=allow_private)
+    basic = aiohttp.BasicAuth(*auth) if auth else None
+    bounds = aiohttp.ClientTimeout(total=time_limit)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=bounds) as session,
+            session.get(uri, allow_redirects=False, auth=basic) as response,
+        ):
+            if response.status != 200:
+                raise _refuse(uri, f"the server answered {response.status}, not 200")
+            info = await store.blobs.put(key, _body(response), max_bytes)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise _refuse(uri, f"the fetch failed: {type(exc).__name__} {exc}") from None
+    return info.size, info.sha256
+
+
+async def fetch_step(ctx: StepContext) -> Mapping[str, Any]:
+    """The job's first step for a from-URI upload: fetch, then hand over to onboarding."""
+    store = CatalogStore(ctx.redis, ctx.keyspace, blob_store_for(ctx.keyspace))
+    kind = Kind(ctx.params["kind"])
+    record = await store.find(kind, ctx.params["id"])
+    if record is None or record.onboarding_state is not OnboardingState.UPLOADING:
+        return {"skipped": True}
+    key = f"{kind.value}/{record.id}/content"
+    auth = ctx.params.get("auth")
+    try:
+        size, sha256 = await fetch_into(
+            store,
+            key,
+            ctx.params["uri"],
+            max_bytes=int(ctx.params["maxBytes"]),
+            time_limit=float(ctx.params["timeout"]),
+            allow_private=bool(ctx.params.get("allowPrivate")),
+            auth=(auth[0], auth[1]) if auth else None,
+        )
+    except (FetchRefused, BlobTooLarge) as exc:
+        problem = Problem(message=exc.detail, code="fetch")
+        failed = record.but(
+            onboarding_state=OnboardingState.ERROR,
+            failure=[StoredProblem(**problem.model_dump(mode="json"))],
+        )
+        await store.save(failed, version=None, guards=[ctx.fence])
+        return {"fetched": False}
+    fetched = record.but(
+        onboarding_state=OnboardingState.PROCESSING,
+        content_key=key,
+        content_sha256=sha256,
+        content_size=size,
+        content_type="application/zip",
+    )
+    await store.save(fetched, version=None, guards=[ctx.fence])
+    return {"fetched": True, "size": size}

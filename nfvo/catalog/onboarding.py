@@ -1,0 +1,220 @@
+"""Onboarding as a durable job: PROCESSING -> ONBOARDED | ERROR (SOL005 clauses 9.4.5, 5.4.4).
+
+The job may run twice (docs/jobs.md): every step first reads the record and does
+nothing unless it is still PROCESSING, blob writes are by fixed keys, and the final
+record write is fenced by the job's lease. Package parsing runs in a thread, one at
+a time, because tosca-parser collects errors in module-global state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from descriptors.loader import LoadedPackage, load_package
+from descriptors.problems import DescriptorError, Problem, Severity
+from nfvo.catalog.fetch import fetch_step
+from nfvo.catalog.files import collect_files, package_path, pnfd_summary, write_source
+from nfvo.catalog.records import CatalogRecord, Kind, StoredImage, StoredProblem
+from nfvo.catalog.store import CatalogStore, blob_store_for
+from nfvo.catalog.wire import OnboardingState, OperationalState
+from nfvo.store.errors import LeaseLost, TransientError
+from nfvo.store.steps import REGISTRY, Step, StepContext
+
+LOG = logging.getLogger("nfvo.catalog")
+ONBOARD_JOB = "catalog.onboard"
+ONBOARD_TIMEOUT = 900.0
+_PARSER_LOCK = threading.Lock()
+
+
+def _load(source: Path, workdir: Path) -> LoadedPackage:
+    with _PARSER_LOCK:
+        return load_package(source, workdir)
+
+
+def _problem(message: str, code: str = "invalid") -> Problem:
+    return Problem(message=message, code=code)
+
+
+def _stored(problems: Sequence[Problem]) -> list[StoredProblem]:
+    errors = [p for p in problems if p.severity is Severity.ERROR] or list(problems)
+    return [StoredProblem(**problem.model_dump(mode="json")) for problem in errors]
+
+
+async def _others_with(
+    store: CatalogStore, kind: Kind, attribute: str, value: str, own: str
+) -> list[str]:
+    found = await store.where(kind, attribute, value)
+    return [r.id for r in found if r.id != own and r.onboarding_state is OnboardingState.ONBOARDED]
+
+
+async def _vnf_fields(
+    store: CatalogStore, record: CatalogRecord, loaded: LoadedPackage
+) -> tuple[dict[str, Any], list[Problem]]:
+    vnfd = loaded.vnfd
+    if vnfd is None:
+        return {}, [_problem("this is not a VNF package: its descriptor has no VNF node", "kind")]
+    duplicates = await _others_with(
+        store, Kind.VNF_PACKAGE, "vnfdId", vnfd.descriptor_id, record.id
+    )
+    if duplicates:
+        # The SOL003 face addresses packages by vnfdId (clause 10.4.2 of SOL003), so it
+        # must name one package.
+        text = f"VNFD {vnfd.descriptor_id} is already onboarded as VNF package {duplicates[0]}"
+        return {}, [_problem(text, "duplicate")]
+    images = [
+        StoredImage(
+            id=f"{flavour.flavour_id}:{vdu.vdu_id}" if len(vnfd.flavours) > 1 else vdu.vdu_id,
+            name=image.name,
+            provider=image.provider or vnfd.provider,
+            version=image.version,
+            algorithm=image.checksum.algorithm,
+            hash=image.checksum.hash,
+            container_format=image.container_format,
+            disk_format=image.disk_format,
+            min_disk=image.min_disk_bytes // 2**30,
+            min_ram=(image.min_ram_bytes or 0) // 2**20,
+            size=image.size_bytes,
+            image_path=package_path(loaded, image.file) if image.file else "",
+        )
+        for flavour in vnfd.flavours
+        for vdu in flavour.vdus
+        if (image := vdu.image) is not None
+    ]
+    fields = {
+        "descriptor_id": vnfd.descriptor_id,
+        "descriptor_version": vnfd.descriptor_version,
+        "provider": vnfd.provider,
+        "product_name": vnfd.product_name,
+        "software_version": vnfd.software_version,
+        "vnfm_info": list(vnfd.vnfm_info),
+        "images": images,
+    }
+    return fields, []
+
+
+async def _nsd_fields(
+    store: CatalogStore, record: CatalogRecord, loaded: LoadedPackage, late_binding: bool
+) -> tuple[dict[str, Any], list[Problem]]:
+    nsd = loaded.nsd
+    if nsd is None:
+        return {}, [_problem("this is not an NSD archive: its descriptor has no NS node", "kind")]
+    wanted = sorted({p.vnfd_id for f in nsd.flavours for p in f.vnf_profiles})
+    package_ids: list[str] = []
+    missing: list[str] = []
+    for vnfd_id in wanted:
+        found = await _others_with(store, Kind.VNF_PACKAGE, "vnfdId", vnfd_id, "")
+        package_ids += found[:1]
+        if not found:
+            missing.append(vnfd_id)
+    if missing and not late_binding:
+        text = f"the NSD names VNFDs that are not onboarded: {', '.join(missing)}"
+        return {}, [_problem(text, "missing-vnfd")]
+    fields = {
+        "descriptor_id": nsd.descriptor_id,
+        "descriptor_version": nsd.version,
+        "provider": nsd.designer,
+        "product_name": nsd.name,
+        "invariant_id": nsd.invariant_id,
+        "referenced_vnfd_ids": wanted,
+        "vnf_package_ids": package_ids,
+    }
+    return fields, []
+
+
+def _model_document(record: CatalogRecord, loaded: LoadedPackage) -> dict[str, Any] | None:
+    model = loaded.vnfd if record.kind is Kind.VNF_PACKAGE else loaded.nsd
+    if model is None:
+        return None
+    return {
+        "kind": record.kind.value,
+        "model": model.model_dump(mode="json"),
+        "requirements": {
+            flavour: {vdu: item.model_dump(mode="json") for vdu, item in vdus.items()}
+            for flavour, vdus in loaded.requirements.items()
+        },
+    }
+
+
+async def _process(
+    store: CatalogStore, record: CatalogRecord, work: Path, late_binding: bool
+) -> tuple[CatalogRecord, dict[str, Any] | None]:
+    """The record onboarded or in ERROR, and the descriptor model to store."""
+    assert record.content_key is not None
+    source = await write_source(store.blobs, record.content_key, work)
+    if record.kind is Kind.PNFD:
+        fields, problems, root = await asyncio.to_thread(pnfd_summary, source, work / "open")
+        loaded = None
+    else:
+        try:
+            loaded = await asyncio.to_thread(_load, source, work / "open")
+        except DescriptorError as exc:
+            return _failed(record, exc.problems), None
+        root = loaded.files.root
+        if record.kind is Kind.VNF_PACKAGE:
+            fields, problems = await _vnf_fields(store, record, loaded)
+        else:
+            fields, problems = await _nsd_fields(store, record, loaded, late_binding)
+    if problems:
+        return _failed(record, problems), None
+    described = record.but(**fields)
+    files = await collect_files(store.blobs, described, root, loaded)
+    done = described.but(
+        onboarding_state=OnboardingState.ONBOARDED,
+        # PNFDs have no operational state (SOL005 clause 5.5.2.5): they stay deletable.
+        operational_state=(
+            OperationalState.DISABLED if record.kind is Kind.PNFD else OperationalState.ENABLED
+        ),
+        files=files,
+        failure=None,
+    )
+    return done, _model_document(done, loaded) if loaded else None
+
+
+def _failed(record: CatalogRecord, problems: Sequence[Problem]) -> CatalogRecord:
+    return record.but(onboarding_state=OnboardingState.ERROR, failure=_stored(problems))
+
+
+async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
+    store = CatalogStore(ctx.redis, ctx.keyspace, blob_store_for(ctx.keyspace))
+    kind = Kind(ctx.params["kind"])
+    record = await store.find(kind, ctx.params["id"])
+    if record is None or record.onboarding_state is not OnboardingState.PROCESSING:
+        return {"skipped": True}  # deleted, or a previous run already finished it
+    with tempfile.TemporaryDirectory(prefix="nfvo-onboard-") as work:
+        try:
+            late = bool(ctx.params.get("lateBinding"))
+            done, model = await _process(store, record, Path(work), late)
+        except (LeaseLost, TransientError, ConnectionError, TimeoutError):
+            raise  # the runner retries or hands the job over
+        except Exception:
+            # A bug, not the package's fault: the record must not stay PROCESSING.
+            LOG.exception("onboarding %s %s failed unexpectedly", kind.value, record.id)
+            text = f"onboarding failed unexpectedly; quote job {ctx.job_id} to the operator"
+            done, model = _failed(record, [_problem(text, "internal")]), None
+    if model is not None:
+        await store.put_model(record.id, model, guards=[ctx.fence])
+    await store.save(done, version=None, guards=[ctx.fence])
+    return {"state": done.onboarding_state.value}
+
+
+def _plan(params: Mapping[str, Any]) -> list[Step]:
+    onboard = Step("onboard", onboard_step, timeout=ONBOARD_TIMEOUT, max_attempts=3)
+    if params.get("uri"):
+        fetch = Step("fetch", fetch_step, max_attempts=2)
+        return [
+            fetch,
+            Step(
+                "onboard", onboard_step, after=("fetch",), timeout=ONBOARD_TIMEOUT, max_attempts=3
+            ),
+        ]
+    return [onboard]
+
+
+if ONBOARD_JOB not in REGISTRY:
+    REGISTRY.register(ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600)

@@ -1,0 +1,230 @@
+"""The catalogue's operations: what the SOL005 handlers call (one function each).
+
+VNF packages (SOL005 clause 9.4), NSDs and PNFDs (clause 5.4) share one record and one
+life: created (CREATED, DISABLED, NOT_IN_USE), content uploaded (UPLOADING), onboarded
+by a durable job (PROCESSING -> ONBOARDED + ENABLED, or ERROR with every problem).
+
+Decisions where SOL005 leaves room (docs/api.md):
+- content identical (SHA-256) to an ONBOARDED or PROCESSING entry of the same kind is
+  refused with 409 naming that entry, and the entry goes back to CREATED: the SOL003
+  face addresses packages by vnfdId, which must name one package;
+- PATCH to the state the entry already has, or of the operational state of an entry
+  not ONBOARDED, is a 409;
+- DELETE needs DISABLED and NOT_IN_USE (clauses 9.4.3.3.5, 5.4.3.3.5) and no onboarding
+  in progress; the 409 names what is in the way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from nfvo.catalog.fetch import check_uri
+from nfvo.catalog.files import content_key
+from nfvo.catalog.onboarding import ONBOARD_JOB
+from nfvo.catalog.records import CatalogRecord, Kind, StoredFile
+from nfvo.catalog.store import CatalogStore, bind_blob_store, noun
+from nfvo.catalog.views import CONTENT_INDEX
+from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
+from nfvo.sol.negotiation import merge_patch
+from nfvo.sol.problems import Conflict, NotFound
+from nfvo.store.blobs import BlobStore
+from nfvo.store.jobs import Jobs
+from nfvo.store.keys import Keyspace
+
+
+@dataclass(frozen=True)
+class CatalogLimits:
+    """What the settings bound (docs/configuration.md)."""
+
+    max_bytes: int = 2 * 1024**3
+    late_binding: bool = False
+    upload_timeout: float = 300.0
+    allow_private: bool = False
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Catalogue:
+    """The VNF package, NSD and PNFD catalogue of one keyspace."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keyspace: Keyspace,
+        blobs: BlobStore,
+        limits: CatalogLimits = CatalogLimits(),
+    ) -> None:
+        bind_blob_store(keyspace, blobs)  # the onboarding job finds it there
+        self.store = CatalogStore(redis, keyspace, blobs)
+        self.jobs = Jobs(redis, keyspace)
+        self.limits = limits
+
+    async def create(
+        self, kind: Kind, user_defined_data: Mapping[str, Any] | None
+    ) -> CatalogRecord:
+        record = CatalogRecord(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            created_at=_now(),
+            user_defined_data=dict(user_defined_data or {}),
+        )
+        await self.store.repository(kind).create(record.id, record.to_document())
+        return record
+
+    async def query(self, kind: Kind, index: Mapping[str, Iterable[str]]) -> list[CatalogRecord]:
+        return await self.store.query(kind, index)
+
+    async def show(self, kind: Kind, record_id: str) -> tuple[CatalogRecord, int]:
+        """The record and its stored version (for If-Match and the write that follows)."""
+        return await self.store.load(kind, record_id)
+
+    async def modify(
+        self, kind: Kind, record_id: str, version: int, changes: Mapping[str, Any]
+    ) -> CatalogRecord:
+        """Apply ``operational_state`` and a merge patch of ``user_defined_data``."""
+        record, _ = await self.store.load(kind, record_id)
+        state = changes.get("operational_state")
+        updated = record
+        if state is not None:
+            if record.onboarding_state is not OnboardingState.ONBOARDED:
+                raise Conflict(
+                    f"{noun(kind)} {record_id} is {record.onboarding_state.value}; only an "
+                    "ONBOARDED one can be enabled or disabled"
+                )
+            if state is record.operational_state:
+                raise Conflict(f"{noun(kind)} {record_id} is already {state.value}")
+            updated = updated.but(operational_state=state)
+        if "user_defined_data" in changes:
+            patched = merge_patch(record.user_defined_data, changes["user_defined_data"])
+            updated = updated.but(user_defined_data=patched if isinstance(patched, dict) else {})
+        await self.store.save(updated, version=version)
+        return updated
+
+    async def delete(self, kind: Kind, record_id: str) -> None:
+        record, version = await self.store.load(kind, record_id)
+        reasons = []
+        if record.onboarding_state in (OnboardingState.UPLOADING, OnboardingState.PROCESSING):
+            reasons.append(f"its onboarding is in progress ({record.onboarding_state.value})")
+        if record.operational_state is OperationalState.ENABLED:
+            reasons.append("it is ENABLED (disable it first)")
+        if record.usage_state is UsageState.IN_USE:
+            reasons.append("it is IN_USE")
+        if reasons:
+            raise Conflict(f"{noun(kind)} {record_id} cannot be deleted: {'; '.join(reasons)}")
+        await self.store.repository(kind).delete(record_id, version=version)
+        if await self.store.models.find(record_id) is not None:
+            await self.store.models.delete(record_id)
+        for item in record.files:
+            await self.store.blobs.delete(item.blob_key)
+        if record.content_key:
+            await self.store.blobs.delete(record.content_key)
+
+    async def _begin_upload(self, kind: Kind, record_id: str) -> tuple[CatalogRecord, int]:
+        record, version = await self.store.load(kind, record_id)
+        if record.onboarding_state is not OnboardingState.CREATED:
+            raise Conflict(
+                f"{noun(kind)} {record_id} is {record.onboarding_state.value}; content can be "
+                "uploaded only once, while it is CREATED"
+            )
+        uploading = record.but(onboarding_state=OnboardingState.UPLOADING)
+        return uploading, await self.store.save(uploading, version=version)
+
+    async def upload(
+        self, kind: Kind, record_id: str, chunks: AsyncIterable[bytes], content_type: str
+    ) -> CatalogRecord:
+        """Stream the content to the blob store and start onboarding (202)."""
+        record, version = await self._begin_upload(kind, record_id)
+        key = content_key(kind.value, record_id)
+        try:
+            info = await self.store.blobs.put(key, chunks, self.limits.max_bytes)
+            await self._refuse_duplicate(kind, record_id, info.sha256)
+        except BaseException:
+            await self.store.blobs.delete(key)
+            await self.store.save(
+                record.but(onboarding_state=OnboardingState.CREATED), version=version
+            )
+            raise
+        processing = record.but(
+            onboarding_state=OnboardingState.PROCESSING,
+            content_key=key,
+            content_sha256=info.sha256,
+            content_size=info.size,
+            content_type=content_type,
+        )
+        await self.store.save(processing, version=version)
+        return await self._enqueue(processing, {})
+
+    async def _refuse_duplicate(self, kind: Kind, record_id: str, sha256: str) -> None:
+        for other in await self.store.where(kind, CONTENT_INDEX, sha256):
+            busy = (OnboardingState.ONBOARDED, OnboardingState.PROCESSING)
+            if other.id != record_id and other.onboarding_state in busy:
+                raise Conflict(
+                    f"the same content (SHA-256 {sha256[:16]}...) is already onboarded as "
+                    f"{noun(kind)} {other.id}"
+                )
+
+    async def upload_from_uri(
+        self, kind: Kind, record_id: str, uri: str, auth: tuple[str, str] | None
+    ) -> CatalogRecord:
+        """Check the address now (400), fetch and onboard in the job (202)."""
+        await check_uri(uri, allow_private=self.limits.allow_private)
+        record, _ = await self._begin_upload(kind, record_id)
+        extra = {
+            "uri": uri,
+            "auth": list(auth) if auth else None,
+            "maxBytes": self.limits.max_bytes,
+            "timeout": self.limits.upload_timeout,
+            "allowPrivate": self.limits.allow_private,
+        }
+        return await self._enqueue(record, extra)
+
+    async def _enqueue(self, record: CatalogRecord, extra: Mapping[str, Any]) -> CatalogRecord:
+        params = {
+            "kind": record.kind.value,
+            "id": record.id,
+            "lateBinding": self.limits.late_binding,
+            **extra,
+        }
+        job = await self.jobs.enqueue(ONBOARD_JOB, params, idempotency_key=f"onboard:{record.id}")
+        return record.but(job_id=job.id)
+
+    async def file(self, kind: Kind, record_id: str, path: str) -> StoredFile:
+        record = await self.onboarded(kind, record_id)
+        found = record.file(path.lstrip("/"))
+        if found is None or found.role not in ("artifact", "image"):
+            raise NotFound(f"{noun(kind)} {record_id} has no artifact {path!r}")
+        return found
+
+    async def onboarded(self, kind: Kind, record_id: str) -> CatalogRecord:
+        """409 unless ONBOARDED: its files are known only then (clause 9.4.4.3.2)."""
+        record, _ = await self.store.load(kind, record_id)
+        if record.onboarding_state is not OnboardingState.ONBOARDED:
+            raise Conflict(
+                f"{noun(kind)} {record_id} is {record.onboarding_state.value}, not ONBOARDED"
+            )
+        return record
+
+    async def by_vnfd_id(self, vnfd_id: str) -> CatalogRecord:
+        """The onboarded VNF package of ``vnfd_id`` (the SOL003 face, SOL003 clause 10.4)."""
+        for record in await self.store.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id):
+            if record.onboarding_state is OnboardingState.ONBOARDED:
+                return record
+        raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
+
+    async def descriptor_model(self, record_id: str) -> dict[str, Any] | None:
+        """The normalised VNFD or NSD (versioned JSON) stored at onboarding."""
+        return await self.store.model(record_id)
+
+    async def set_usage(self, kind: Kind, record_id: str, in_use: bool) -> None:
+        """For the lifecycle code: a VNF instance or NS instance now uses the entry."""
+        record, version = await self.store.load(kind, record_id)
+        state = UsageState.IN_USE if in_use else UsageState.NOT_IN_USE
+        await self.store.save(record.but(usage_state=state), version=version)

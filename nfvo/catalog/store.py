@@ -1,0 +1,143 @@
+"""The catalogue's documents and blobs: one repository per kind, one for descriptor models.
+
+Shared by the service (API calls) and the onboarding job, which finds the blob store
+bound to its keyspace here (a job step is given Redis and a keyspace, not the
+process's blob store, so ``nfvo serve`` binds one per keyspace at start).
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from nfvo.catalog.records import MODEL_KIND, CatalogRecord, Kind
+from nfvo.catalog.views import index_names, index_values
+from nfvo.sol.problems import NotFound, ServiceUnavailable
+from nfvo.store.blobs import BlobStore
+from nfvo.store.guards import Guard
+from nfvo.store.keys import Keyspace
+from nfvo.store.repository import Repository, Versioned
+
+_BLOBS: dict[str, BlobStore] = {}
+
+
+def bind_blob_store(keyspace: Keyspace, blobs: BlobStore) -> None:
+    """Make ``blobs`` the store onboarding jobs of ``keyspace`` use in this process."""
+    _BLOBS[keyspace.prefix] = blobs
+
+
+def blob_store_for(keyspace: Keyspace) -> BlobStore:
+    try:
+        return _BLOBS[keyspace.prefix]
+    except KeyError:
+        # Transient for the job runner's purposes would loop; this is a wiring mistake.
+        raise ServiceUnavailable(
+            f"no blob store is bound for keyspace {keyspace.prefix!r} in this process"
+        ) from None
+
+
+_NOUNS = {Kind.VNF_PACKAGE: "VNF package", Kind.NSD: "NSD", Kind.PNFD: "PNFD"}
+
+
+def noun(kind: Kind) -> str:
+    return _NOUNS[kind]
+
+
+class CatalogStore:
+    """Records of every kind, the normalised models, and the blob store."""
+
+    def __init__(self, redis: aioredis.Redis, keyspace: Keyspace, blobs: BlobStore) -> None:
+        self.blobs = blobs
+        self._repositories = {
+            kind: Repository(
+                redis,
+                keyspace,
+                kind.value,
+                indexed=index_names(kind),
+                extract=partial(index_values, kind),
+            )
+            for kind in Kind
+        }
+        self.models = Repository(redis, keyspace, MODEL_KIND)
+
+    def repository(self, kind: Kind) -> Repository:
+        return self._repositories[kind]
+
+    async def load(self, kind: Kind, record_id: str) -> tuple[CatalogRecord, int]:
+        found = await self.repository(kind).find(record_id) if _valid_id(record_id) else None
+        if found is None:
+            raise NotFound(f"there is no {noun(kind)} {record_id!r}")
+        return CatalogRecord.from_document(found.document), found.version
+
+    async def find(self, kind: Kind, record_id: str) -> CatalogRecord | None:
+        if not _valid_id(record_id):
+            return None
+        found = await self.repository(kind).find(record_id)
+        return CatalogRecord.from_document(found.document) if found else None
+
+    async def save(
+        self, record: CatalogRecord, *, version: int | None, guards: Sequence[Guard] = ()
+    ) -> int:
+        stored = await self.repository(record.kind).put(
+            record.id, record.to_document(), version=version, guards=guards
+        )
+        return stored.version
+
+    async def where(self, kind: Kind, attribute: str, value: str) -> list[CatalogRecord]:
+        """Every record whose indexed wire ``attribute`` is ``value``."""
+        return [
+            CatalogRecord.from_document(item.document)
+            for item in await self._all(kind, (attribute, value))
+        ]
+
+    async def query(self, kind: Kind, index: Mapping[str, Iterable[str]]) -> list[CatalogRecord]:
+        """Records the index part of a filter plan selects (all when it is empty)."""
+        if not index:
+            items = await self._all(kind, None)
+        else:
+            chosen: dict[str, Versioned] | None = None
+            for attribute, values in index.items():
+                matched: dict[str, Versioned] = {}
+                for value in values:
+                    matched.update({i.id: i for i in await self._all(kind, (attribute, value))})
+                chosen = (
+                    matched if chosen is None else {k: chosen[k] for k in chosen if k in matched}
+                )
+            items = list((chosen or {}).values())
+        records = [CatalogRecord.from_document(item.document) for item in items]
+        return sorted(records, key=lambda record: record.id)
+
+    async def _all(self, kind: Kind, where: tuple[str, str] | None) -> builtins.list[Versioned]:
+        items: list[Versioned] = []
+        cursor: str | None = None
+        while True:
+            page = await self.repository(kind).list(where=where, limit=500, cursor=cursor)
+            items += page.items
+            if page.cursor is None:
+                return items
+            cursor = page.cursor
+
+    async def put_model(
+        self, record_id: str, document: dict[str, Any], guards: Sequence[Guard]
+    ) -> None:
+        if await self.models.find(record_id) is None:
+            await self.models.create(record_id, document, guards=guards)
+        else:
+            await self.models.put(record_id, document, version=None, guards=guards)
+
+    async def model(self, record_id: str) -> dict[str, Any] | None:
+        found = await self.models.find(record_id)
+        return found.document if found else None
+
+
+_ID = re.compile(r"^[A-Za-z0-9_.@+=-]{1,200}$")  # what a Keyspace accepts as an id
+
+
+def _valid_id(record_id: str) -> bool:
+    """Ids we never issued (a path segment with other characters) simply do not exist."""
+    return bool(_ID.match(record_id))

@@ -1,0 +1,15 @@
+"""``nfvo nsd``: onboard and manage NSDs through the SOL005 API at ``nfvo_url``."""
+
+from __future__ import annotations
+
+import click
+
+from nfvo.cli.catalog_client import NSDS, add_online_commands
+
+
+@click.group("nsd")
+def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
+    """Onboard, list, enable, disable and delete NSDs (SOL005 NSD management)."""
+
+
+add_online_commands(COMMAND, NSDS, "NSD")

@@ -1,0 +1,88 @@
+"""upload_from_uri: loopback refused by default, allowed by setting, bounded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.integration.catalog import etsi
+from tests.integration.catalog.conftest import VERSIONS, ServeFactory, create, wait_state
+
+V = VERSIONS["vnfpkgm"]
+PATH = "/vnf_packages/{vnfPkgId}/package_content/upload_from_uri"
+
+
+@pytest.fixture
+async def origin(shipped: dict[str, Path]) -> AsyncIterator[str]:
+    """A package server on loopback: /amf.zip, /big.bin, and 404 elsewhere."""
+
+    async def amf(_request: web.Request) -> web.Response:
+        return web.Response(body=shipped["amf"].read_bytes(), content_type="application/zip")
+
+    async def big(_request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 100_000, content_type="application/zip")
+
+    app = web.Application()
+    app.router.add_get("/amf.zip", amf)
+    app.router.add_get("/big.bin", big)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}"
+    await server.close()
+
+
+async def _ask(client: object, href: str, uri: str) -> web.Response:
+    return await client.post(  # type: ignore[attr-defined, no-any-return]
+        f"{href}/package_content/upload_from_uri", json={"addressInformation": uri}, headers=V
+    )
+
+
+async def test_loopback_is_refused_by_default(serve_catalogue: ServeFactory, origin: str) -> None:
+    client = await serve_catalogue()
+    href = (await create(client))["_links"]["self"]["href"]
+    response = await _ask(client, href, f"{origin}/amf.zip")
+    assert response.status == 400
+    body = await response.json(content_type=None)
+    assert "127.0.0.1" in body["detail"] and "upload_allow_private" in body["detail"]
+    if etsi.available():
+        etsi.validate("vnfpkgm", PATH, "post", 400, body)
+    assert (await wait_state_now(client, href)) == "CREATED"
+    other = await _ask(client, href, "file:///etc/passwd")
+    assert other.status == 400
+
+
+async def wait_state_now(client: object, href: str) -> str:
+    response = await client.get(href, headers=V)  # type: ignore[attr-defined]
+    state: str = (await response.json())["onboardingState"]
+    return state
+
+
+async def test_loopback_allowed_by_setting_onboards(
+    serve_catalogue: ServeFactory, origin: str
+) -> None:
+    client = await serve_catalogue(upload_allow_private=True)
+    href = (await create(client))["_links"]["self"]["href"]
+    response = await _ask(client, href, f"{origin}/amf.zip")
+    assert response.status == 202, await response.text()
+    body = await wait_state(client, href)
+    assert body["onboardingState"] == "ONBOARDED", body.get("onboardingFailureDetails")
+    assert body["vnfProductName"] == "nfvo-5gc-amf"
+
+
+async def test_fetch_failures_are_error_with_the_reason(
+    serve_catalogue: ServeFactory, origin: str
+) -> None:
+    client = await serve_catalogue(upload_allow_private=True, package_max_bytes=50_000)
+    missing = (await create(client))["_links"]["self"]["href"]
+    assert (await _ask(client, missing, f"{origin}/nothing.zip")).status == 202
+    body = await wait_state(client, missing)
+    assert body["onboardingState"] == "ERROR"
+    assert "404" in body["onboardingFailureDetails"]["detail"]
+    big = (await create(client))["_links"]["self"]["href"]
+    assert (await _ask(client, big, f"{origin}/big.bin")).status == 202
+    body = await wait_state(client, big)
+    assert "50000" in body["onboardingFailureDetails"]["detail"]
