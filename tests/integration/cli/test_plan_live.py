@@ -26,10 +26,10 @@ def cloud(process_factory: type[ManagedProcess], free_port: int, tmp_path: Path)
     simulator = process_factory(
         [sys.executable, "-m", "simulators.openstack", "--inventory", str(LAB), "--port",
          str(free_port), "--clouds-yaml", str(clouds), "--time-scale", "0"],
-        ready=port_open(free_port),
+        # clouds.yaml is written after the port opens, before READY is printed
+        ready=lambda: port_open(free_port)() and clouds.exists(),
     )  # fmt: skip
     simulator.start()
-    assert clouds.exists()
     return clouds
 
 
