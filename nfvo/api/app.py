@@ -1,24 +1,31 @@
 """The composition of the served REST APIs: every interface mounted under one root.
 
-``build_app`` is what ``nfvo serve`` (and the tests) call; later interfaces add their
-app here, and the auth engineer passes authentication middlewares through
-``middlewares`` (they run after the error and version middlewares, docs/api.md).
+``build_app`` is what ``nfvo serve`` (and the tests) call. It mounts, in the order
+requests meet them (docs/api.md): audit, authentication and scope checks (or the
+open principal when ``auth_enabled`` is false), then each API; the token endpoint
+when the settings name clients; and the notifier that delivers subscriptions'
+notifications while the app runs. Later interfaces add their app to ``apis``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from nfvo.api import nsd, vnfpkgm
 from nfvo.api.catalog_handlers import CATALOGUE
 from nfvo.catalog.service import CatalogLimits, Catalogue
 from nfvo.config import Settings
-from nfvo.sol.http import CleanupContext, make_root_app
+from nfvo.sol.audit import audit_middleware
+from nfvo.sol.auth import authentication_from_settings
+from nfvo.sol.callbacks import CallbackClient
+from nfvo.sol.http import make_root_app
+from nfvo.sol.notifications import DeliveryPolicy, Notifier
 from nfvo.sol.paging import Paging
+from nfvo.sol.subscriptions import NOTIFIER
+from nfvo.sol.tokens import KeySource
 from nfvo.store.blobs import BlobStore
 from nfvo.store.keys import Keyspace
 
@@ -38,17 +45,26 @@ def build_app(
     blobs: BlobStore,
     *,
     keyspace: Keyspace | None = None,
-    middlewares: Sequence[Middleware] = (),
-    cleanup_ctx: Sequence[CleanupContext] = (),
     paging: Paging | None = None,
+    key_sources: Iterable[KeySource] = (),
 ) -> web.Application:
-    """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` on ``redis`` and ``blobs``."""
-    catalogue = Catalogue(
-        redis, keyspace or Keyspace(settings.key_prefix), blobs, catalog_limits(settings)
-    )
+    """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` on ``redis`` and ``blobs``.
+
+    ``key_sources`` add token issuers beside those the settings name (tests).
+    """
+    keyspace = keyspace or Keyspace(settings.key_prefix)
+    auth = authentication_from_settings(settings, extra_sources=key_sources)
+    notifier = Notifier(redis, keyspace, CallbackClient(), DeliveryPolicy.from_settings(settings))
+    catalogue = Catalogue(redis, keyspace, blobs, catalog_limits(settings))
     apis = [vnfpkgm.make_app(), nsd.make_app()]
     for api in apis:
         api[CATALOGUE] = catalogue
+        api[NOTIFIER] = notifier
     return make_root_app(
-        apis, middlewares=middlewares, cleanup_ctx=cleanup_ctx, paging=paging, title="nfvo"
+        apis,
+        middlewares=[audit_middleware(redis, keyspace), auth.middleware],
+        routes=auth.routes,
+        cleanup_ctx=[notifier.cleanup_ctx],
+        paging=paging,
+        title="nfvo",
     )

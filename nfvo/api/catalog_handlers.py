@@ -16,6 +16,7 @@ from nfvo.catalog.records import CatalogRecord, Kind, StoredFile
 from nfvo.catalog.service import Catalogue
 from nfvo.catalog.store import noun
 from nfvo.catalog.views import filter_indexes, wire_document
+from nfvo.sol.auth import principal_of
 from nfvo.sol.bodies import json_response, read_json, read_model, validate
 from nfvo.sol.listing import ListQuery, list_response
 from nfvo.sol.negotiation import (
@@ -61,16 +62,17 @@ class KindApi:
 
 async def _record(api: KindApi, request: web.Request) -> CatalogRecord:
     """The onboarded entry, by its id or (SOL003 face) by its ``vnfdId``."""
+    viewer = principal_of(request)
     if "vnfdId" in request.match_info:
-        return await catalogue(request).by_vnfd_id(request.match_info["vnfdId"])
-    return await catalogue(request).onboarded(api.kind, api.record_id(request))
+        return await catalogue(request).by_vnfd_id(request.match_info["vnfdId"], viewer=viewer)
+    return await catalogue(request).onboarded(api.kind, api.record_id(request), viewer=viewer)
 
 
 def list_handler(api: KindApi) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         query = ListQuery.from_request(request, api.policy)
         plan = query.plan(filter_indexes(api.kind))
-        records = await catalogue(request).query(api.kind, plan.index)
+        records = await catalogue(request).query(api.kind, plan.index, viewer=principal_of(request))
         documents = [wire_document(record) for record in records]
         return list_response(request, query, documents, residual=plan.residual)
 
@@ -80,7 +82,11 @@ def list_handler(api: KindApi) -> Handler:
 def create_handler(api: KindApi) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         body = await read_model(request, api.create_model)
-        record = await catalogue(request).create(api.kind, getattr(body, "user_defined_data", None))
+        record = await catalogue(request).create(
+            api.kind,
+            getattr(body, "user_defined_data", None),
+            owner=principal_of(request).project,
+        )
         document = wire_document(record)
         location = document["_links"]["self"]["href"]
         return json_response(document, status=201, headers={"Location": location})
@@ -93,7 +99,9 @@ def show_handler(api: KindApi) -> Handler:
         if "vnfdId" in request.match_info:
             record = await _record(api, request)
         else:
-            record, _ = await catalogue(request).show(api.kind, api.record_id(request))
+            record, _ = await catalogue(request).show(
+                api.kind, api.record_id(request), viewer=principal_of(request)
+            )
         document = wire_document(record)
         return json_response(document, headers={"ETag": etag_of(document)})
 
@@ -102,8 +110,10 @@ def show_handler(api: KindApi) -> Handler:
 
 def modify_handler(api: KindApi) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        service = catalogue(request)
-        record, version = await service.show(api.kind, api.record_id(request))
+        service, viewer = catalogue(request), principal_of(request)
+        record, version = await service.show(
+            api.kind, api.record_id(request), viewer=viewer, reading=False
+        )
         check_if_match(request, etag_of(wire_document(record)))
         changes = validate(api.modifications_model, await read_json(request))
         fields = {
@@ -112,7 +122,7 @@ def modify_handler(api: KindApi) -> Handler:
             for name, value in changes
             if name in changes.model_fields_set
         }
-        updated = await service.modify(api.kind, record.id, version, fields)
+        updated = await service.modify(api.kind, record.id, version, fields, viewer=viewer)
         etag = etag_of(wire_document(updated))
         return json_response(changes.to_wire(), headers={"ETag": etag})
 
@@ -121,7 +131,9 @@ def modify_handler(api: KindApi) -> Handler:
 
 def delete_handler(api: KindApi) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        await catalogue(request).delete(api.kind, api.record_id(request))
+        await catalogue(request).delete(
+            api.kind, api.record_id(request), viewer=principal_of(request)
+        )
         return web.Response(status=204)
 
     return handler
@@ -134,6 +146,7 @@ def upload_handler(api: KindApi) -> Handler:
             api.record_id(request),
             request.content.iter_chunked(CHUNK),
             request.content_type,
+            viewer=principal_of(request),
         )
         return web.Response(status=202)
 

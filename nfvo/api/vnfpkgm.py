@@ -17,10 +17,12 @@ from nfvo.catalog.wire import (
     VnfPkgInfo,
     VnfPkgInfoModifications,
 )
+from nfvo.sol.auth import principal_of
 from nfvo.sol.bodies import read_model
 from nfvo.sol.http import make_api_app
 from nfvo.sol.routes import Route
 from nfvo.sol.selectors import SelectorPolicy
+from nfvo.sol.tenancy import READ_ONBOARDED_SCOPE
 
 # SOL005 clause 9.4.2.3.2: attributes left out unless asked for.
 POLICY = SelectorPolicy(
@@ -49,23 +51,27 @@ async def upload_from_uri(request: web.Request) -> web.Response:
     body = await read_model(request, UploadVnfPackageFromUriRequest)
     auth = (body.username, body.password or "") if body.username else None
     await h.catalogue(request).upload_from_uri(
-        Kind.VNF_PACKAGE, API.record_id(request), body.address_information, auth
+        Kind.VNF_PACKAGE,
+        API.record_id(request),
+        body.address_information,
+        auth,
+        viewer=principal_of(request),
     )
     return web.Response(status=202)
 
 
-def _reads(prefix: str) -> tuple[Route, ...]:
+def _reads(prefix: str, scope: str) -> tuple[Route, ...]:
     """The content reads both faces serve (SOL005 9.4.4-9.4.7, SOL003 10.4.4-10.4.7)."""
     return (
-        Route("GET", f"{prefix}/vnfd", h.descriptor_handler(API), READ, "Read the VNFD",
+        Route("GET", f"{prefix}/vnfd", h.descriptor_handler(API), scope, "Read the VNFD",
               produces=(h.TEXT, h.ZIP)),
-        Route("GET", f"{prefix}/manifest", h.manifest_handler(API), READ, "Read the manifest",
+        Route("GET", f"{prefix}/manifest", h.manifest_handler(API), scope, "Read the manifest",
               produces=(h.TEXT, h.ZIP)),
-        Route("GET", f"{prefix}/package_content", h.content_handler(API), READ,
+        Route("GET", f"{prefix}/package_content", h.content_handler(API), scope,
               "Fetch the package", produces=(h.ZIP,)),
-        Route("GET", f"{prefix}/artifacts", h.artifacts_handler(API), READ,
+        Route("GET", f"{prefix}/artifacts", h.artifacts_handler(API), scope,
               "Fetch every artifact", produces=(h.ZIP,)),
-        Route("GET", prefix + "/artifacts/{artifactPath:.+}", h.artifact_handler(API), READ,
+        Route("GET", prefix + "/artifacts/{artifactPath:.+}", h.artifact_handler(API), scope,
               "Fetch one artifact", produces=(h.OCTETS,)),
     )  # fmt: skip
 
@@ -84,10 +90,11 @@ ROUTES = (
     Route("POST", f"{PKG}/package_content/upload_from_uri", upload_from_uri, WRITE,
           "Upload the package from a URI", request_model=UploadVnfPackageFromUriRequest,
           status=202, produces=()),
-    *_reads(PKG),
-    Route("GET", ONB, h.show_handler(API), READ, "Read an onboarded VNF package",
+    *_reads(PKG, READ),
+    # The SOL003 face is the VNFM's: its client reads every project's onboarded packages.
+    Route("GET", ONB, h.show_handler(API), READ_ONBOARDED_SCOPE, "Read an onboarded VNF package",
           response_model=VnfPkgInfo),
-    *_reads(ONB),
+    *_reads(ONB, READ_ONBOARDED_SCOPE),
 )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from descriptors.problems import Problem
 from nfvo.catalog.records import Kind, StoredProblem
 from nfvo.catalog.store import CatalogStore, blob_store_for
 from nfvo.catalog.wire import OnboardingState
+from nfvo.sol.callbacks import basic_header
 from nfvo.sol.problems import InvalidRequest
 from nfvo.store.blobs import BlobTooLarge
 from nfvo.store.steps import StepContext
@@ -77,12 +78,12 @@ async def fetch_into(
 ) -> tuple[int, str]:
     """Stream ``uri`` into the blob ``key``; (size, sha256) or FetchRefused/BlobTooLarge."""
     await check_uri(uri, allow_private=allow_private)
-    basic = aiohttp.BasicAuth(*auth) if auth else None
+    headers = {"Authorization": basic_header(*auth)} if auth else {}
     bounds = aiohttp.ClientTimeout(total=time_limit)
     try:
         async with (
             aiohttp.ClientSession(timeout=bounds) as session,
-            session.get(uri, allow_redirects=False, auth=basic) as response,
+            session.get(uri, allow_redirects=False, headers=headers) as response,
         ):
             if response.status != 200:
                 raise _refuse(uri, f"the server answered {response.status}, not 200")

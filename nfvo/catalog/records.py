@@ -77,6 +77,7 @@ class CatalogRecord(BaseModel):
     id: str
     kind: Kind
     created_at: str
+    owner: str = "default"  # the creating token's project (tenancy)
     onboarding_state: OnboardingState = OnboardingState.CREATED
     operational_state: OperationalState = OperationalState.DISABLED
     usage_state: UsageState = UsageState.NOT_IN_USE

@@ -24,15 +24,17 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from nfvo.catalog.access import Viewer, may_change, may_read, reads_across_projects
 from nfvo.catalog.fetch import check_uri
 from nfvo.catalog.files import content_key
 from nfvo.catalog.onboarding import ONBOARD_JOB
-from nfvo.catalog.records import CatalogRecord, Kind, StoredFile
+from nfvo.catalog.records import CatalogRecord, Kind
 from nfvo.catalog.store import CatalogStore, bind_blob_store, noun
 from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
 from nfvo.sol.problems import Conflict, NotFound
+from nfvo.sol.tenancy import OWNER
 from nfvo.store.blobs import BlobStore
 from nfvo.store.jobs import Jobs
 from nfvo.store.keys import Keyspace
@@ -67,30 +69,57 @@ class Catalogue:
         self.jobs = Jobs(redis, keyspace)
         self.limits = limits
 
+    async def _load(
+        self, kind: Kind, record_id: str, viewer: Viewer, *, reading: bool = False
+    ) -> tuple[CatalogRecord, int]:
+        """The entry if ``viewer`` may see it; another project's reads as a missing one."""
+        record, version = await self.store.load(kind, record_id)
+        allowed = may_read(viewer, record) if reading else may_change(viewer, record)
+        if not allowed:
+            raise NotFound(f"there is no {noun(kind)} {record_id!r}")  # existence never leaks
+        return record, version
+
     async def create(
-        self, kind: Kind, user_defined_data: Mapping[str, Any] | None
+        self, kind: Kind, user_defined_data: Mapping[str, Any] | None, *, owner: str
     ) -> CatalogRecord:
         record = CatalogRecord(
             id=str(uuid.uuid4()),
             kind=kind,
             created_at=_now(),
+            owner=owner,
             user_defined_data=dict(user_defined_data or {}),
         )
         await self.store.repository(kind).create(record.id, record.to_document())
         return record
 
-    async def query(self, kind: Kind, index: Mapping[str, Iterable[str]]) -> list[CatalogRecord]:
-        return await self.store.query(kind, index)
+    async def query(
+        self, kind: Kind, index: Mapping[str, Iterable[str]], *, viewer: Viewer
+    ) -> list[CatalogRecord]:
+        """What the index part of a filter selects, of what ``viewer`` may read."""
+        narrowed = dict(index)
+        if not reads_across_projects(viewer):
+            assert viewer is not None
+            narrowed[OWNER] = [viewer.project]  # served by the owner index
+        records = await self.store.query(kind, narrowed)
+        return [record for record in records if may_read(viewer, record)]
 
-    async def show(self, kind: Kind, record_id: str) -> tuple[CatalogRecord, int]:
+    async def show(
+        self, kind: Kind, record_id: str, *, viewer: Viewer, reading: bool = True
+    ) -> tuple[CatalogRecord, int]:
         """The record and its stored version (for If-Match and the write that follows)."""
-        return await self.store.load(kind, record_id)
+        return await self._load(kind, record_id, viewer, reading=reading)
 
     async def modify(
-        self, kind: Kind, record_id: str, version: int, changes: Mapping[str, Any]
+        self,
+        kind: Kind,
+        record_id: str,
+        version: int,
+        changes: Mapping[str, Any],
+        *,
+        viewer: Viewer,
     ) -> CatalogRecord:
         """Apply ``operational_state`` and a merge patch of ``user_defined_data``."""
-        record, _ = await self.store.load(kind, record_id)
+        record, _ = await self._load(kind, record_id, viewer)
         state = changes.get("operational_state")
         updated = record
         if state is not None:
@@ -108,8 +137,8 @@ class Catalogue:
         await self.store.save(updated, version=version)
         return updated
 
-    async def delete(self, kind: Kind, record_id: str) -> None:
-        record, version = await self.store.load(kind, record_id)
+    async def delete(self, kind: Kind, record_id: str, *, viewer: Viewer) -> None:
+        record, version = await self._load(kind, record_id, viewer)
         reasons = []
         if record.onboarding_state in (OnboardingState.UPLOADING, OnboardingState.PROCESSING):
             reasons.append(f"its onboarding is in progress ({record.onboarding_state.value})")
@@ -127,8 +156,10 @@ class Catalogue:
         if record.content_key:
             await self.store.blobs.delete(record.content_key)
 
-    async def _begin_upload(self, kind: Kind, record_id: str) -> tuple[CatalogRecord, int]:
-        record, version = await self.store.load(kind, record_id)
+    async def _begin_upload(
+        self, kind: Kind, record_id: str, viewer: Viewer
+    ) -> tuple[CatalogRecord, int]:
+        record, version = await self._load(kind, record_id, viewer)
         if record.onboarding_state is not OnboardingState.CREATED:
             raise Conflict(
                 f"{noun(kind)} {record_id} is {record.onboarding_state.value}; content can be "
@@ -138,10 +169,16 @@ class Catalogue:
         return uploading, await self.store.save(uploading, version=version)
 
     async def upload(
-        self, kind: Kind, record_id: str, chunks: AsyncIterable[bytes], content_type: str
+        self,
+        kind: Kind,
+        record_id: str,
+        chunks: AsyncIterable[bytes],
+        content_type: str,
+        *,
+        viewer: Viewer,
     ) -> CatalogRecord:
         """Stream the content to the blob store and start onboarding (202)."""
-        record, version = await self._begin_upload(kind, record_id)
+        record, version = await self._begin_upload(kind, record_id, viewer)
         key = content_key(kind.value, record_id)
         try:
             info = await self.store.blobs.put(key, chunks, self.limits.max_bytes)
@@ -172,11 +209,17 @@ class Catalogue:
                 )
 
     async def upload_from_uri(
-        self, kind: Kind, record_id: str, uri: str, auth: tuple[str, str] | None
+        self,
+        kind: Kind,
+        record_id: str,
+        uri: str,
+        auth: tuple[str, str] | None,
+        *,
+        viewer: Viewer,
     ) -> CatalogRecord:
         """Check the address now (400), fetch and onboard in the job (202)."""
         await check_uri(uri, allow_private=self.limits.allow_private)
-        record, _ = await self._begin_upload(kind, record_id)
+        record, _ = await self._begin_upload(kind, record_id, viewer)
         extra = {
             "uri": uri,
             "auth": list(auth) if auth else None,
@@ -196,26 +239,20 @@ class Catalogue:
         job = await self.jobs.enqueue(ONBOARD_JOB, params, idempotency_key=f"onboard:{record.id}")
         return record.but(job_id=job.id)
 
-    async def file(self, kind: Kind, record_id: str, path: str) -> StoredFile:
-        record = await self.onboarded(kind, record_id)
-        found = record.file(path.lstrip("/"))
-        if found is None or found.role not in ("artifact", "image"):
-            raise NotFound(f"{noun(kind)} {record_id} has no artifact {path!r}")
-        return found
-
-    async def onboarded(self, kind: Kind, record_id: str) -> CatalogRecord:
+    async def onboarded(self, kind: Kind, record_id: str, *, viewer: Viewer) -> CatalogRecord:
         """409 unless ONBOARDED: its files are known only then (clause 9.4.4.3.2)."""
-        record, _ = await self.store.load(kind, record_id)
+        record, _ = await self._load(kind, record_id, viewer, reading=True)
         if record.onboarding_state is not OnboardingState.ONBOARDED:
             raise Conflict(
                 f"{noun(kind)} {record_id} is {record.onboarding_state.value}, not ONBOARDED"
             )
         return record
 
-    async def by_vnfd_id(self, vnfd_id: str) -> CatalogRecord:
+    async def by_vnfd_id(self, vnfd_id: str, *, viewer: Viewer) -> CatalogRecord:
         """The onboarded VNF package of ``vnfd_id`` (the SOL003 face, SOL003 clause 10.4)."""
         for record in await self.store.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id):
-            if record.onboarding_state is OnboardingState.ONBOARDED:
+            onboarded = record.onboarding_state is OnboardingState.ONBOARDED
+            if onboarded and may_read(viewer, record):
                 return record
         raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
 

@@ -26,6 +26,7 @@ from nfvo.catalog.wire import (
     VnfPkgInfo,
     VnfPkgLinks,
 )
+from nfvo.sol.tenancy import OWNER
 from nfvo.sol.wire import Link, WireModel
 from nfvo.store.repository import IndexValue
 
@@ -69,7 +70,7 @@ def filter_indexes(kind: Kind) -> frozenset[str]:
 
 
 def index_names(kind: Kind) -> tuple[str, ...]:
-    return (*_INDEXES[kind], CONTENT_INDEX)
+    return (*_INDEXES[kind], CONTENT_INDEX, OWNER)
 
 
 def index_values(kind: Kind, document: Mapping[str, Any]) -> dict[str, IndexValue]:
@@ -77,6 +78,7 @@ def index_values(kind: Kind, document: Mapping[str, Any]) -> dict[str, IndexValu
         wire: document.get(stored) for wire, stored in _INDEXES[kind].items()
     }
     values[CONTENT_INDEX] = document.get("content_sha256")
+    values[OWNER] = document.get(OWNER)
     return values
 
 

@@ -2,7 +2,9 @@
 
 ``nfvo package onboard|list|show|enable|disable|delete|download`` and ``nfvo nsd ...``
 speak only HTTP (the CLI is a client like any OSS), sending ``Authorization: Bearer``
-when ``api_token`` is set. :func:`onboard_shipped` is what ``make demo`` calls.
+with ``api_token``, or with a token fetched from the built-in token endpoint as the
+client ``admin`` when only ``admin_password`` is set (embedded mode).
+:func:`onboard_shipped` is what ``make demo`` calls.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import yaml
 
 from descriptors.build import build_package
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.config import Settings
+from nfvo.sol.callbacks import basic_header
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,57 @@ async def _checked(response: aiohttp.ClientResponse, *expected: int) -> Any:
     return None
 
 
+@dataclass(frozen=True)
+class Access:
+    """How the CLI authenticates: a token as given, or one fetched for a client."""
+
+    token: str | None = None
+    client: tuple[str, str] | None = None  # (client_id, secret) for /oauth2/token
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Access:
+        if settings.api_token:
+            return cls(token=settings.api_token.get_secret_value())
+        if settings.admin_password:
+            return cls(client=("admin", settings.admin_password.get_secret_value()))
+        return cls()
+
+
+async def fetch_token(
+    session: aiohttp.ClientSession, base_url: str, client: tuple[str, str]
+) -> str:
+    """A client-credentials token from the built-in endpoint (RFC 6749 clause 4.4)."""
+    url = f"{base_url}/oauth2/token"
+    form = {"grant_type": "client_credentials"}
+    try:
+        headers = {"Authorization": basic_header(*client)}
+        async with session.post(url, data=form, headers=headers) as response:
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, orjson.JSONDecodeError, ValueError) as exc:
+        raise ApiFailure(f"POST {url}: no token ({exc})") from None
+    if response.status != 200 or not isinstance(body, dict) or "access_token" not in body:
+        reason = body.get("error_description", body) if isinstance(body, dict) else body
+        raise ApiFailure(f"POST {url}: {response.status} {reason}")
+    return str(body["access_token"])
+
+
 class CatalogClient:
     """One session against the API; every method is one SOL005 request or a wait."""
 
-    def __init__(self, base_url: str, token: str | None, face: Face) -> None:
+    def __init__(self, base_url: str, access: Access, face: Face) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token = token
+        self.access = access
+        self.token = access.token
         self.face = face
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
 
     async def __aenter__(self) -> CatalogClient:
+        if self.token is None and self.access.client is not None:
+            try:
+                self.token = await fetch_token(self.session, self.base_url, self.access.client)
+            except BaseException:
+                await self.session.close()
+                raise
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -147,9 +192,7 @@ async def _read(path: Path, progress: Callable[[int], None] | None) -> AsyncIter
 
 
 def _client(cli: CliContext, face: Face) -> CatalogClient:
-    settings = cli.settings
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-    return CatalogClient(settings.nfvo_url, token, face)
+    return CatalogClient(cli.settings.nfvo_url, Access.from_settings(cli.settings), face)
 
 
 def _is_nsd(source: Path) -> bool:
@@ -305,7 +348,7 @@ def _build_all(packages_dir: Path, work: Path) -> tuple[list[Path], list[Path]]:
 
 
 async def onboard_shipped(
-    base_url: str, packages_dir: Path, token: str | None = None
+    base_url: str, packages_dir: Path, access: Access = Access()
 ) -> list[dict[str, Any]]:
     """Build and onboard every shipped package (VNF packages first, then NSDs), waiting
     for each; the final rows of both, as the API returns them. For ``make demo``."""
@@ -313,7 +356,7 @@ async def onboard_shipped(
     with tempfile.TemporaryDirectory(prefix="nfvo-demo-") as work:
         vnfs, nsds = await asyncio.to_thread(_build_all, packages_dir, Path(work))
         for face, archives in ((PACKAGES, vnfs), (NSDS, nsds)):
-            async with CatalogClient(base_url, token, face) as client:
+            async with CatalogClient(base_url, access, face) as client:
                 ids = [await client.onboard(archive, None) for archive in archives]
                 rows += [await client.wait(record_id, 600) for record_id in ids]
     return rows

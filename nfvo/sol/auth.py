@@ -247,6 +247,11 @@ class Authentication:
     issuer: TokenIssuer | None
 
 
+def can_authenticate(settings: Settings) -> bool:
+    """Whether the settings give a caller some way to a token (or need none)."""
+    return not settings.auth_enabled or bool(clients_from_settings(settings) or settings.auth_jwks)
+
+
 def authentication_from_settings(
     settings: Settings, *, extra_sources: Iterable[KeySource] = ()
 ) -> Authentication:

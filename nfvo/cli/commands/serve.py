@@ -20,6 +20,7 @@ import nfvo.catalog.onboarding  # noqa: F401 - registers the onboarding job type
 from nfvo.api.app import build_app
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.config import Settings, load_settings
+from nfvo.sol.auth import can_authenticate
 from nfvo.store.blobs import LocalBlobStore
 from nfvo.store.connection import redis_for
 from nfvo.store.keys import Keyspace
@@ -67,6 +68,11 @@ async def serve(settings: Settings, *, concurrency: int = 4, grace: float = 10.0
 )
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without tokens, every caller an administrator (local development only).",
+)
 @pass_cli
 def COMMAND(  # noqa: N802 - the name the root command looks for
     cli: CliContext,
@@ -75,6 +81,7 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
     env_file: Path | None,
     concurrency: int,
     grace: float,
+    no_auth: bool,
 ) -> None:
     """Serve the SOL005 REST API (/vnfpkgm/v2, /nsd/v2) with in-process job workers."""
     overrides: dict[str, object] = {}
@@ -82,12 +89,19 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
         overrides["api_host"] = host
     if port:
         overrides["api_port"] = port
+    if no_auth:
+        overrides["auth_enabled"] = False
     settings = cli.settings
     if env_file is not None or overrides:
         try:
             settings = load_settings(cli.config_file, **{**_env_values(env_file), **overrides})
         except ValueError as exc:
             raise click.UsageError(f"configuration: {exc}") from exc
+    if not can_authenticate(settings):
+        raise click.UsageError(
+            "authentication is on but no token can be had: set admin_password, "
+            "auth_clients or auth_jwks, or serve with --no-auth for local development"
+        )
     asyncio.run(serve(settings, concurrency=concurrency, grace=grace))
 
 

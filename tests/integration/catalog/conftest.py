@@ -57,7 +57,11 @@ async def serve_catalogue(
 
     async def start(**overrides: Any) -> Client:
         settings: Settings = load_settings(
-            None, redis_url=redis_url, key_prefix=keyspace.prefix, data_dir=tmp_path, **overrides
+            None,
+            redis_url=redis_url,
+            key_prefix=keyspace.prefix,
+            data_dir=tmp_path,
+            **{"auth_enabled": False, **overrides},
         )
         blobs = LocalBlobStore(settings.effective_blob_dir)
         app = build_app(settings, redis, blobs, keyspace=keyspace)
@@ -89,7 +93,11 @@ async def create(client: Client, api: str = "vnfpkgm", **body: Any) -> dict[str,
 
 
 async def wait_state(
-    client: Client, href: str, api: str = "vnfpkgm", within: float = 60.0
+    client: Client,
+    href: str,
+    api: str = "vnfpkgm",
+    within: float = 60.0,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Poll until onboarding ends (ONBOARDED or ERROR)."""
     field = "onboardingState" if api == "vnfpkgm" else "nsdOnboardingState"
@@ -97,7 +105,7 @@ async def wait_state(
         field = "pnfdOnboardingState"
     async with asyncio.timeout(within):
         while True:
-            response = await client.get(href + "?all_fields", headers=VERSIONS[api])
+            response = await client.get(href + "?all_fields", headers=headers or VERSIONS[api])
             body: dict[str, Any] = await response.json()
             if body[field] in ("ONBOARDED", "ERROR"):
                 return body

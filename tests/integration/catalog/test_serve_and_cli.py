@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nfvo.cli.catalog_client import onboard_shipped
+from nfvo.cli.catalog_client import Access, onboard_shipped
 from nfvo.store.keys import Keyspace
 from tests.integration.catalog.conftest import SHIPPED, VNF_NAMES
 
@@ -30,6 +30,7 @@ def served(
         "NFVO_KEY_PREFIX": keyspace.prefix,
         "NFVO_DATA_DIR": str(tmp_path / "data"),
         "NFVO_NFVO_URL": f"http://127.0.0.1:{free_port}",
+        "NFVO_ADMIN_PASSWORD": "demo-secret",  # the CLI fetches its token with it
     }
     process = subprocess.Popen(
         [*NFVO, "serve", "--port", str(free_port)],
@@ -52,7 +53,8 @@ def nfvo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 async def test_cli_onboards_with_wait_and_manages_packages(
     served: dict[str, str], tmp_path: Path
 ) -> None:
-    rows = await onboard_shipped(served["NFVO_NFVO_URL"], SHIPPED)
+    access = Access(client=("admin", served["NFVO_ADMIN_PASSWORD"]))
+    rows = await onboard_shipped(served["NFVO_NFVO_URL"], SHIPPED, access)
     states = {row.get("vnfProductName") or row.get("nsdName"): row for row in rows}
     assert len(rows) == len(VNF_NAMES) + 1
     assert {row.get("onboardingState") or row.get("nsdOnboardingState") for row in rows} == {
@@ -88,3 +90,17 @@ def test_cli_wait_exits_non_zero_with_failure_details(
     built = nfvo(served, "package", "onboard", str(SHIPPED / "nrf"), "--wait")
     assert built.returncode == 0, built.stderr
     assert "ONBOARDED" in built.stdout
+
+
+def test_serve_refuses_to_start_with_no_way_to_a_token(
+    redis_url: str, keyspace: Keyspace, tmp_path: Path
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NFVO_")},
+        "NFVO_REDIS_URL": redis_url,
+        "NFVO_KEY_PREFIX": keyspace.prefix,
+        "NFVO_DATA_DIR": str(tmp_path),
+    }
+    refused = nfvo(env, "serve", "--port", "1")
+    assert refused.returncode == 2
+    assert "--no-auth" in refused.stderr and "admin_password" in refused.stderr
