@@ -2,9 +2,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+import redis as redis_lib
 from click.testing import CliRunner
 
 from nfvo.cli.main import cli
+from nfvo.config import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +48,7 @@ def test_demo_runs_on_embedded_defaults(
     assert "VDU upf: 8 vCPU, 16 GiB, 20 GB disk, dedicated CPUs" in result.output
     assert "upf-0" in result.output
     assert (tmp_path / "placement-lab.png").read_bytes().startswith(b"\x89PNG")
+    onboarded = [line for line in result.output.splitlines() if "ONBOARDED" in line]
+    assert len(onboarded) == 10 and any(line.split()[0] == "5gc-sa" for line in onboarded)
+    leftovers = redis_lib.Redis.from_url(redis_url).keys(f"{Settings().key_prefix}-demo-*")
+    assert leftovers == []  # the demo's server left a shared Redis as it found it
