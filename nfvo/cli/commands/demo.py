@@ -19,7 +19,7 @@ import yaml
 
 from descriptors.build import build_package
 from descriptors.summary import SHIPPED, describe_core
-from nfvo.cli.catalog_client import Access, onboard_shipped
+from nfvo.cli.catalog_client import NSDS, PACKAGES, Access, CatalogClient, onboard_shipped, render
 from nfvo.cli.commands.package import validate
 from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
@@ -111,12 +111,18 @@ async def _catalogue(cli: CliContext) -> None:
                 state = row.get("onboardingState") or row.get("nsdOnboardingState")
                 click.echo(f"  {name:<16} {state:<10} {row['id']}")
 
-            rows = await onboard_shipped(line[1], SHIPPED, Access(client=("admin", password)), done)
+            access = Access(client=("admin", password))
+            rows = await onboard_shipped(line[1], SHIPPED, access, done)
             if any(
                 "ERROR" in (row.get("onboardingState"), row.get("nsdOnboardingState"))
                 for row in rows
             ):
                 raise click.ClickException("a shipped package failed to onboard")
+            for face in (PACKAGES, NSDS):
+                async with CatalogClient(line[1], access, face) as client:
+                    listed = await client.request("GET", "", 200)
+                click.echo(f"\nGET {face.container}: {len(listed)} entries")
+                render(listed, face.columns, "table")
         finally:
             server.terminate()
             await asyncio.wait_for(server.wait(), 30)

@@ -49,6 +49,8 @@ def test_demo_runs_on_embedded_defaults(
     assert "upf-0" in result.output
     assert (tmp_path / "placement-lab.png").read_bytes().startswith(b"\x89PNG")
     onboarded = [line for line in result.output.splitlines() if "ONBOARDED" in line]
-    assert len(onboarded) == 10 and any(line.split()[0] == "5gc-sa" for line in onboarded)
+    assert len(onboarded) == 20  # as each ends, then listed through the API
+    assert any(line.split()[0] == "5gc-sa" for line in onboarded)
+    assert "GET /vnfpkgm/v2/vnf_packages: 9 entries" in result.output
     leftovers = redis_lib.Redis.from_url(redis_url).keys(f"{Settings().key_prefix}-demo-*")
     assert leftovers == []  # the demo's server left a shared Redis as it found it
