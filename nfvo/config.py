@@ -105,9 +105,9 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         default=None, description="Password of the built-in admin client (embedded mode)."
     )
-    vim_secret_key: SecretStr | None = Field(
+    secret_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key encrypting VIM secrets at rest; default: a key file in data_dir.",
+        description="Fernet key sealing stored secrets; default: a key file in data_dir.",
     )
     auth_enabled: bool = Field(
         default=True, description="False serves every API without tokens (development only)."

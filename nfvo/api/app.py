@@ -28,6 +28,7 @@ from nfvo.sol.subscriptions import NOTIFIER
 from nfvo.sol.tokens import KeySource
 from nfvo.store.blobs import BlobStore
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox
 
 
 def catalog_limits(settings: Settings) -> CatalogLimits:
@@ -54,7 +55,13 @@ def build_app(
     """
     keyspace = keyspace or Keyspace(settings.key_prefix)
     auth = authentication_from_settings(settings, extra_sources=key_sources)
-    notifier = Notifier(redis, keyspace, CallbackClient(), DeliveryPolicy.from_settings(settings))
+    notifier = Notifier(
+        redis,
+        keyspace,
+        CallbackClient(),
+        DeliveryPolicy.from_settings(settings),
+        box=SecretBox.from_settings(settings),
+    )
     catalogue = Catalogue(redis, keyspace, blobs, catalog_limits(settings))
     apis = [vnfpkgm.make_app(), nsd.make_app()]
     for api in apis:

@@ -38,6 +38,7 @@ from nfvo.log import redact_text
 from nfvo.sol.callbacks import CallbackClient, CallbackError, SubscriptionAuthentication
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
+from nfvo.store.secrets import SecretBox
 
 log = logging.getLogger("nfvo.sol.notifications")
 
@@ -123,6 +124,7 @@ class Notifier:
     keyspace: Keyspace
     client: CallbackClient
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    box: SecretBox = field(kw_only=True)  # seals subscribers' credentials at rest
     _repositories: dict[str, Repository] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -136,6 +138,20 @@ class Notifier:
         self.dead_letters = Repository(
             self.redis, self.keyspace, DEAD_LETTERS, indexed=("subscriptionId", "owner")
         )
+
+    def seal_authentication(self, auth: SubscriptionAuthentication | None) -> str | None:
+        """What a subscription document stores of ``auth``: sealed, never in clear."""
+        if auth is None:
+            return None
+        return self.box.seal(auth.model_dump_json(by_alias=True))
+
+    def open_authentication(
+        self, subscription: Mapping[str, Any]
+    ) -> SubscriptionAuthentication | None:
+        sealed = subscription.get("authentication")
+        if not sealed:
+            return None
+        return SubscriptionAuthentication.model_validate_json(self.box.open(sealed))
 
     def repository(self, kind: str) -> Repository:
         if kind not in self._repositories:
@@ -275,8 +291,7 @@ class Notifier:
         self, subscription: Mapping[str, Any], entry: bytes, member: _Member, lease_ms: int
     ) -> None:
         body = orjson.dumps(orjson.loads(entry)["body"])
-        raw_auth = subscription.get("authentication")
-        auth = SubscriptionAuthentication.model_validate(raw_auth) if raw_auth else None
+        auth = self.open_authentication(subscription)
         reason = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             try:

@@ -103,15 +103,15 @@ def _stored(
     body: SubscriptionRequest,
     flt: dict[str, Any] | None,
     identity: str,
+    sealed_authentication: str | None,
 ) -> dict[str, Any]:
-    auth = body.authentication
     return {
         "id": subscription_id,
         "callbackUri": body.callback_uri,
         "filter": flt,
         "_links": {"self": {"href": href}},
         "identity": identity,
-        "authentication": auth.model_dump(mode="json", by_alias=True) if auth else None,
+        "authentication": sealed_authentication,
     }
 
 
@@ -134,7 +134,8 @@ def subscription_routes(api: SubscriptionApi) -> tuple[Route, ...]:
         await _test_callback(notifier, body)
         subscription_id = str(uuid.uuid4())
         href = f"{api.api_root}/subscriptions/{subscription_id}"
-        document = _stored(subscription_id, href, body, flt, identity)
+        sealed = notifier.seal_authentication(body.authentication)
+        document = _stored(subscription_id, href, body, flt, identity, sealed)
         stored = await owned.create(subscription_id, document)
         return json_response(
             subscription_view(stored.document), status=201, headers={"Location": href}

@@ -4,7 +4,7 @@ A VIM is registered with a clouds.yaml-style entry (``auth``, ``region_name``, .
 a SOL003 ``vimConnectionInfo`` (converted, see :func:`from_connection_info`). Records
 live in the repository (kind ``vim``; the default in ``vim_default``) as versioned
 JSON whose secret fields (password, application credential secret) are Fernet tokens
-(``nfvo.vim.secrets``): Redis never holds them in clear. :meth:`VimRecord.masked` is
+(``nfvo.store.secrets``): Redis never holds them in clear. :meth:`VimRecord.masked` is
 the only view meant for display. :meth:`VimRegistry.open_vim` builds the facade,
 one per VIM per registry, opened on first use.
 """
@@ -23,8 +23,8 @@ import redis.asyncio as aioredis
 from nfvo.sol.problems import Conflict, NotFound
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
+from nfvo.store.secrets import MASK, SecretBox
 from nfvo.vim.facade import Vim
-from nfvo.vim.secrets import MASK, SecretBox
 from nfvo.vim.session import VimSpec
 from nfvo.vim.waiting import VimEventFeed
 

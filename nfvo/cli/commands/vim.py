@@ -1,7 +1,7 @@
 """``nfvo vim``: register the VIMs the orchestrator deploys to (offline, on the shared Redis).
 
 Like ``nfvo worker`` it needs ``redis_url``; records go under ``key_prefix``. Secrets are
-encrypted with ``vim_secret_key`` or the key file in the data directory (docs/vim.md) and
+encrypted with ``secret_key`` or the key file in the data directory (docs/vim.md) and
 never printed: ``list`` and ``show`` mask them.
 """
 
@@ -20,8 +20,8 @@ from nfvo.cli.context import CliContext, pass_cli
 from nfvo.sol.problems import ApiError
 from nfvo.store.connection import connect
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox
 from nfvo.vim.registry import VimRecord, VimRegistry, from_connection_info, to_connection_info
-from nfvo.vim.secrets import SecretBox
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def with_registry(cli: CliContext, action: Callable[[VimRegistry], Awaitable[T]]
     try:
         box = SecretBox.from_settings(settings)
     except ValueError as exc:
-        raise click.UsageError(f"vim_secret_key: {exc}") from exc
+        raise click.UsageError(f"secret_key: {exc}") from exc
 
     async def run() -> T:
         redis = connect(url)

@@ -37,7 +37,7 @@ def cloud(process_factory: type[ManagedProcess], free_port: int, tmp_path: Path)
 def runner(
     redis_url: str, keyspace: Keyspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[CliRunner]:
-    for name in ("NFVO_CONFIG", "REDIS_URL", "NFVO_VIM_SECRET_KEY"):
+    for name in ("NFVO_CONFIG", "REDIS_URL", "NFVO_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NFVO_REDIS_URL", redis_url)
     monkeypatch.setenv("NFVO_KEY_PREFIX", keyspace.prefix)

@@ -22,7 +22,7 @@ PASSWORD = "pw-that-must-not-show"
 def runner(
     redis_url: str, keyspace: Keyspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[CliRunner]:
-    for name in ("NFVO_CONFIG", "REDIS_URL", "NFVO_VIM_SECRET_KEY"):
+    for name in ("NFVO_CONFIG", "REDIS_URL", "NFVO_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NFVO_REDIS_URL", redis_url)
     monkeypatch.setenv("NFVO_KEY_PREFIX", keyspace.prefix)
@@ -68,7 +68,7 @@ def test_add_list_show_default_remove(runner: CliRunner, tmp_path: Path) -> None
     invoke(runner, "remove", "b")
     missing = runner.invoke(cli, ["vim", "show", "b"])
     assert missing.exit_code == 1 and "no VIM named 'b'" in missing.output
-    assert (tmp_path / "data" / "vim-secrets.key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "data" / "secrets.key").stat().st_mode & 0o777 == 0o600
 
 
 def test_add_needs_a_source(runner: CliRunner) -> None:

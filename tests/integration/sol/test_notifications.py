@@ -13,15 +13,18 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from cryptography.fernet import Fernet
 
 from nfvo.sol.callbacks import CallbackClient, SubscriptionAuthentication
 from nfvo.sol.notifications import QUEUE, DeliveryPolicy, Notifier
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox
 from tests.integration.sol.gizmos_api import GIZMO_SUBSCRIPTIONS
 from tests.integration.sol.secured import basic
 from tests.integration.sol.subscribers import Subscriber, TokenEndpoint, mutual_tls
 
 CHANGE = "GizmoChangeNotification"
+BOX = SecretBox(Fernet.generate_key())
 FAST = DeliveryPolicy(base=0.05, cap=0.2, max_attempts=4, poll_interval=0.05, lease_seconds=2)
 
 
@@ -31,7 +34,7 @@ def make_notifier(
     policy: DeliveryPolicy = FAST,
     tls: ssl.SSLContext | None = None,
 ) -> Notifier:
-    return Notifier(redis, keyspace, CallbackClient(timeout=2, tls=tls), policy)
+    return Notifier(redis, keyspace, CallbackClient(timeout=2, tls=tls), policy, box=BOX)
 
 
 @pytest.fixture
@@ -59,7 +62,9 @@ async def subscribe(
         "_links": {"self": {"href": f"/gizmos/v1/subscriptions/{subscription_id}"}},
         "owner": owner,
         "identity": uuid.uuid4().hex,
-        "authentication": authentication,
+        "authentication": notifier.seal_authentication(
+            SubscriptionAuthentication.model_validate(authentication) if authentication else None
+        ),
     }
     await notifier.repository(GIZMO_SUBSCRIPTIONS.kind).create(subscription_id, document)
     return subscription_id

@@ -11,23 +11,26 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from cryptography.fernet import Fernet
 
 from nfvo.sol.auth import authentication_from_settings
 from nfvo.sol.callbacks import CallbackClient
 from nfvo.sol.notifications import DeliveryPolicy, Notifier
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox
 from tests.integration.sol.gizmos_api import GIZMO_SUBSCRIPTIONS
 from tests.integration.sol.secured import basic, bearer, secured_app, secured_settings, token_for
 from tests.integration.sol.subscribers import Subscriber
 
 Client = TestClient[web.Request, web.Application]
 PASSWORD = "callback-pa55word-zebra"
+BOX = SecretBox(Fernet.generate_key())
 
 
 @pytest.fixture
 async def notifier(redis: aioredis.Redis, keyspace: Keyspace) -> AsyncIterator[Notifier]:
     policy = DeliveryPolicy(base=0.05, max_attempts=3, poll_interval=0.05)
-    notifier = Notifier(redis, keyspace, CallbackClient(timeout=2), policy)
+    notifier = Notifier(redis, keyspace, CallbackClient(timeout=2), policy, box=BOX)
     await notifier.start()
     yield notifier
     await notifier.stop()
@@ -139,7 +142,11 @@ async def test_a_bad_filter_is_422(
 
 
 async def test_basic_authentication_is_used_and_never_echoed(
-    client: Client, notifier: Notifier, caplog: pytest.LogCaptureFixture
+    client: Client,
+    notifier: Notifier,
+    caplog: pytest.LogCaptureFixture,
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     expected = basic("nfvo", PASSWORD)
@@ -155,6 +162,8 @@ async def test_basic_authentication_is_used_and_never_echoed(
     texts.append(await listed.text())
     texts.append(await (await client.get(created.headers["Location"], headers=red)).text())
     assert all(PASSWORD not in text and "authentication" not in text for text in texts)
+    stored = [await redis.dump(key) async for key in redis.scan_iter(f"{keyspace.prefix}:*")]
+    assert stored and not any(PASSWORD.encode() in (value or b"") for value in stored)  # sealed
 
     sent = await notifier.publish_notification(
         GIZMO_SUBSCRIPTIONS, "GizmoChangeNotification", {"id": "n1", "gizmoId": "g1"}

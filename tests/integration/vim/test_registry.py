@@ -10,8 +10,8 @@ import redis.asyncio as aioredis
 
 from nfvo.sol.problems import Conflict, NotFound
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox, key_file
 from nfvo.vim.registry import KIND, VimRecord, VimRegistry
-from nfvo.vim.secrets import SecretBox, key_file
 from simulators.openstack.simulator import Simulator
 from tests.integration.vim.conftest import cloud_entry
 

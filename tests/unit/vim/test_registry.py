@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from nfvo.config import load_settings
+from nfvo.store.secrets import MASK, SecretBox, key_file
 from nfvo.vim.registry import (
     VIM_TYPE,
     VimRecord,
@@ -17,7 +18,6 @@ from nfvo.vim.registry import (
     to_connection_info,
     to_document,
 )
-from nfvo.vim.secrets import MASK, SecretBox, key_file
 
 CLOUD = {
     "auth": {
@@ -89,7 +89,7 @@ def test_records_are_validated() -> None:
 
 
 def test_key_file_is_created_private_once(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "vim-secrets.key"
+    path = tmp_path / "data" / "secrets.key"
     first = key_file(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert key_file(path) == first
@@ -98,8 +98,8 @@ def test_key_file_is_created_private_once(tmp_path: Path) -> None:
 
 def test_a_configured_key_is_used_and_no_key_file_is_made(tmp_path: Path) -> None:
     key = Fernet.generate_key().decode()
-    settings = load_settings(vim_secret_key=key, data_dir=tmp_path)
+    settings = load_settings(secret_key=key, data_dir=tmp_path)
     sealed = SecretBox.from_settings(settings).seal("pw")
     assert SecretBox(key.encode()).open(sealed) == "pw"
-    assert not (tmp_path / "vim-secrets.key").exists()
+    assert not (tmp_path / "secrets.key").exists()
     assert "pw" not in repr(settings.redacted()) and key not in repr(settings.redacted())

@@ -1,10 +1,13 @@
-"""VIM secrets encrypted at rest: Fernet (AES-128-CBC + HMAC-SHA256) from ``cryptography``.
+"""Secrets encrypted at rest: Fernet (AES-128-CBC + HMAC-SHA256) from ``cryptography``.
 
-The key is the configured ``vim_secret_key`` if there is one, else a key file in the data
+What is sealed: VIM passwords and application-credential secrets, and the credentials
+subscribers give for their callbacks (BASIC passwords, OAuth 2.0 client secrets).
+
+The key is the configured ``secret_key`` if there is one, else a key file in the data
 directory created on first use with mode 0600. The file is written under a temporary
 name and linked into place, so two processes starting at once agree on one key (the
 loser of the race reads the winner's). Losing the key loses the stored secrets: the
-VIMs must then be added again.
+VIMs must then be added again, and subscriptions with credentials made again.
 """
 
 from __future__ import annotations
@@ -18,20 +21,20 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from nfvo.config import Settings
 
-KEY_FILE_NAME = "vim-secrets.key"
+KEY_FILE_NAME = "secrets.key"
 MASK = "******"
 
 
 class SecretBox:
-    """Encrypts and decrypts the secret fields of VIM connections."""
+    """Encrypts and decrypts secrets stored in Redis."""
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
-        if settings.vim_secret_key is not None:
-            return cls(settings.vim_secret_key.get_secret_value().encode())
+        if settings.secret_key is not None:
+            return cls(settings.secret_key.get_secret_value().encode())
         return cls(key_file(settings.data_dir / KEY_FILE_NAME))
 
     def seal(self, plaintext: str) -> str:
@@ -42,8 +45,8 @@ class SecretBox:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
             raise ValueError(
-                "a stored VIM secret cannot be decrypted with this key (another key file "
-                "or vim_secret_key?)"
+                "a stored secret cannot be decrypted with this key (another key file "
+                "or secret_key?)"
             ) from exc
 
 
@@ -54,7 +57,7 @@ def key_file(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".vim-key-")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-key-")
     try:
         os.fchmod(descriptor, 0o600)  # before a byte of the key is written
         os.write(descriptor, Fernet.generate_key())
