@@ -9,6 +9,13 @@ and PFs so derived are a prediction, as they are for our own placements. Servers
 VNF instances whose reservation is still held are skipped: the reservation already
 counts them. Without admin rights a tenant sees neither hosts nor other tenants'
 servers, so the graph has capacity but no usage, and every decision says so.
+
+Placement, where we may read it, has the last word (``nfvo.vim.reconciliation``): its
+reserved amounts and allocation ratios replace the inventory's, and usage it counts
+that the servers we see do not explain (other consumers, servers still building,
+flavors we cannot read back) is held as unattributed usage, so nothing is planned onto
+capacity Nova will refuse. Without it the graph is built as before, and a caveat says
+Placement was not read and why.
 """
 
 from __future__ import annotations
@@ -28,9 +35,16 @@ from nfvo.placement.reservations import Reservations, ReservationState
 from nfvo.store.events import Event, EventStream
 from nfvo.store.keys import Keyspace
 from nfvo.vim.compute import FlavorSpec
+from nfvo.vim.errors import VimError
 from nfvo.vim.facade import Vim
 from nfvo.vim.infrastructure import InfrastructureGraph, build_graph
 from nfvo.vim.inventory import SiteInventory
+from nfvo.vim.placement_api import PlacementSnapshot
+from nfvo.vim.reconciliation import (
+    accounted_resources,
+    count_unattributed,
+    prefer_placement_capacity,
+)
 from nfvo.vim.tags import fit_tag
 from nfvo.vim.usage import Usage
 
@@ -142,6 +156,14 @@ def derive_usage(graph: InfrastructureGraph, server: ObservedServer) -> Usage | 
     return Usage(host=host.name, consumer=f"server:{server.id}", claim=claim)
 
 
+async def read_placement(vim: Vim, hosts: list[str]) -> PlacementSnapshot | str:
+    """Placement's providers of ``hosts``, or why they could not be read."""
+    try:
+        return await vim.placement.snapshot(hosts)
+    except VimError as error:
+        return f"Placement not read, usage from the servers alone: {error}"
+
+
 async def live_graph(
     inventory: SiteInventory,
     vim: Vim,
@@ -149,19 +171,39 @@ async def live_graph(
     *,
     pack_numa_cells: bool = False,
 ) -> LiveGraph:
-    """The graph with the usage of every server the VIM shows us."""
+    """The graph with the usage of every server the VIM shows us, reconciled with
+    Placement where it can be read."""
     graph = build_graph(inventory, pack_numa_cells=pack_numa_cells)
-    if not vim.session.spec.admin:
-        return LiveGraph(graph, [NO_ADMIN])
-    held: set[str] = set()
-    if reservations is not None:
-        held = {
-            fit_tag("nfvo-vnf", vnf_id)
-            for reservation in await reservations.active()
-            if reservation.state is ReservationState.HELD
-            for vnf_id in reservation.vnf_instance_ids
-        }
+    placement = await read_placement(vim, list(graph.hosts))
     result = LiveGraph(graph)
+    if isinstance(placement, str):
+        result.caveats.append(placement)
+    else:
+        result.caveats += prefer_placement_capacity(graph, placement)
+    held_usages: list[Usage] = []
+    if vim.session.spec.admin:
+        held_usages = await _count_servers(vim, reservations, result)
+    else:
+        result.caveats.insert(0, NO_ADMIN)
+    if not isinstance(placement, str):
+        accounted = accounted_resources([*graph.usages.values(), *held_usages])
+        result.caveats += count_unattributed(graph, placement, accounted)
+    return result
+
+
+async def _count_servers(
+    vim: Vim, reservations: Reservations | None, result: LiveGraph
+) -> list[Usage]:
+    """Apply every server's usage to the graph but those of held reservations, whose
+    usages are returned (they explain part of what Placement counts)."""
+    graph = result.graph
+    held: set[str] = set()
+    held_usages: list[Usage] = []
+    if reservations is not None:
+        for reservation in await reservations.active():
+            if reservation.state is ReservationState.HELD:
+                held |= {fit_tag("nfvo-vnf", v) for v in reservation.vnf_instance_ids}
+                held_usages += reservation.usages
     graph.unavailable = await unavailable_hosts(vim)
     if graph.unavailable:
         result.caveats.append(f"hosts out of service: {', '.join(sorted(graph.unavailable))}")
@@ -174,7 +216,7 @@ async def live_graph(
             continue
         graph.apply(usage)
         result.servers_counted += 1
-    return result
+    return held_usages
 
 
 class LiveSite:

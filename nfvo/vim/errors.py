@@ -96,6 +96,15 @@ def _neutron_type(body: Any) -> str | None:
     return None
 
 
+def _placement_detail(body: Any) -> str | None:
+    """Placement's own words: ``{"errors": [{"detail": ...}]}`` (the SDK reads only the
+    title)."""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        details = [e.get("detail") for e in body["errors"] if isinstance(e, dict)]
+        return "; ".join(d for d in details if d) or None
+    return None
+
+
 def _body(exc: sdk.HttpException) -> Any:
     response = getattr(exc, "response", None)
     if response is None or not response.content:
@@ -110,6 +119,9 @@ def from_exception(vim: str, call: str, exc: BaseException, *, mutating: bool) -
     """Classify ``exc``; ``mutating`` says whether the request could have changed state."""
     if isinstance(exc, VimError):
         return exc
+    if isinstance(exc, sdk.ServiceDisabledException | ksa.EndpointNotFound):
+        # The cloud's catalogue has no such service (or no endpoint in our region).
+        return VimRefused(vim, call, str(exc))
     if isinstance(exc, ksa.ConnectFailure | ksa.ConnectTimeout | ksa.RetriableConnectionFailure):
         # ConnectFailure also covers a connection dropped after the request was sent.
         return VimUnavailable(vim, call, str(exc), maybe_applied=mutating)
@@ -122,8 +134,10 @@ def from_exception(vim: str, call: str, exc: BaseException, *, mutating: bool) -
 
 def _from_http(vim: str, call: str, exc: sdk.HttpException, *, mutating: bool) -> VimError:
     status = int(exc.status_code or 0)
-    message = (exc.details or exc.message or "").strip() or f"HTTP {status}"
     body = _body(exc)
+    message = (
+        _placement_detail(body) or (exc.details or exc.message or "").strip() or f"HTTP {status}"
+    )
     kind = _neutron_type(body)
     if status >= 500 or status == 429:
         return VimUnavailable(vim, call, message, status=status, maybe_applied=mutating, kind=kind)

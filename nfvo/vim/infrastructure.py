@@ -71,6 +71,9 @@ class Host:
     disk_ratio: float = 1.0
     disk_gb: int = 0
     reserved_memory_mb: int = 0
+    # Placement's reserved VCPU and DISK_GB (the site inventory has no field for them).
+    reserved_vcpus: int = 0
+    reserved_disk_gb: int = 0
     # Nova's [compute] packing_host_numa_cells_allocation_strategy: True tries the most
     # used cells first; False (the default of current releases) the most free first.
     pack_numa_cells: bool = False
@@ -101,6 +104,8 @@ class Host:
             self.disk_ratio,
             self.disk_gb,
             self.reserved_memory_mb,
+            self.reserved_vcpus,
+            self.reserved_disk_gb,
             self.pack_numa_cells,
         )
 
@@ -114,12 +119,15 @@ class Host:
             pages_1gb=[cell.pages_1gb for cell in self.cells],
             vfs=[nic.vfs for nic in self.nics],
             whole_pf=[True for _ in self.nics],
-            vcpus=int(sum(cell.shared_cpus for cell in self.cells) * self.cpu_ratio),
+            vcpus=int(
+                (sum(cell.shared_cpus for cell in self.cells) - self.reserved_vcpus)
+                * self.cpu_ratio
+            ),
             host_memory=int(
                 (sum(cell.memory_mb for cell in self.cells) - self.reserved_memory_mb)
                 * self.ram_ratio
             ),
-            disk=int(self.disk_gb * self.disk_ratio),
+            disk=int((self.disk_gb - self.reserved_disk_gb) * self.disk_ratio),
         )
 
 
@@ -223,6 +231,17 @@ class InfrastructureGraph:
         if usage is not None:
             self.states[usage.host].release(self.hosts[usage.host], usage)
         return usage
+
+    def replace_host(self, host: Host) -> None:
+        """Give ``host.name`` a new description (same topology, other ratios or
+        reservations): its free capacity is recomputed with its usages applied again."""
+        self.hosts[host.name] = host
+        self.graph.nodes[("host", host.name)]["host"] = host
+        state = host.empty_state()
+        for usage in self.usages.values():
+            if usage.host == host.name:
+                state.apply(host, usage)
+        self.states[host.name] = state
 
     def capacity_view(self) -> CapacityView:
         """A private copy of free capacity for one planning run."""

@@ -48,6 +48,19 @@ class Claim:
     def numa_cells(self) -> list[int]:
         return [cell.cell_id for cell in self.cells]
 
+    def resources(self) -> dict[str, int]:
+        """The claim as Placement counts it: VCPU, PCPU, MEMORY_MB (huge pages
+        included: Nova allocates a guest's whole RAM) and DISK_GB."""
+        return {
+            "VCPU": self.vcpus + sum(cell.shared_vcpus for cell in self.cells),
+            "PCPU": sum(cell.pinned_cpus for cell in self.cells),
+            "MEMORY_MB": self.memory_mb
+            + sum(
+                cell.memory_mb + cell.pages_2mb * 2 + cell.pages_1gb * 1024 for cell in self.cells
+            ),
+            "DISK_GB": self.disk_gb,
+        }
+
     def vfs_per_pf(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for port in self.ports:

@@ -69,6 +69,9 @@ class HostState:
     ram_used_mb: int = 0
     disk_used_gb: int = 0
     servers: set[str] = field(default_factory=set)
+    # Placement allocations of consumers other than servers (class -> amount): the
+    # scheduler's allocation candidates leave them out, the resource tracker never sees them.
+    outside_used: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -31,6 +31,19 @@ def iso_micro(moment: datetime) -> str:
 
 
 @dataclass
+class ConsumerAllocations:
+    """Placement allocations of a consumer that is not a simulated server (written
+    through ``PUT /allocations/{consumer_uuid}``), per provider uuid and class."""
+
+    consumer_id: str
+    project_id: str | None
+    user_id: str | None
+    consumer_type: str
+    generation: int
+    resources: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
 class Project:
     id: str
     name: str

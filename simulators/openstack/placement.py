@@ -1,6 +1,6 @@
-"""Placement: a resource provider per compute node (VCPU, PCPU, MEMORY_MB, DISK_GB),
-SR-IOV NICs as child providers when ``placement.pci_in_placement`` is on, and
-allocations that are the servers' claims."""
+"""Placement's API over the records of ``resource_providers``: providers, inventories,
+usages, traits, aggregates and allocations (read), and allocations written by other
+consumers (``placement_allocations``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from simulators.openstack.hosts import HostState, NicState
+from simulators.openstack import placement_allocations
+from simulators.openstack.hosts import HostState
 from simulators.openstack.microversion import Version, microversion_middleware
-from simulators.openstack.state import NAMESPACE, Cloud
+from simulators.openstack.resource_providers import allocations, inventory, providers, usage_totals
+from simulators.openstack.state import NAMESPACE
 from simulators.openstack.web import (
     ApiError,
     auth_middleware,
@@ -23,93 +25,7 @@ from simulators.openstack.web import (
 )
 
 MIN_VERSION, MAX_VERSION = Version(1, 0), Version(1, 39)
-VF_CLASS = "CUSTOM_PCI_8086_154C"
 PUBLIC = {"/placement", "/placement/"}
-
-
-def _nic_provider_id(host: HostState, nic: NicState) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"provider:{host.name}:{nic.spec.pci_address}"))
-
-
-def providers(cloud: Cloud) -> dict[str, dict[str, Any]]:
-    """Every provider by uuid: name, parent, root, host, nic (None for the root)."""
-    result: dict[str, dict[str, Any]] = {}
-    for host in cloud.hosts.values():
-        result[host.provider_id] = {
-            "name": host.name,
-            "parent": None,
-            "root": host.provider_id,
-            "host": host,
-            "nic": None,
-        }
-        if cloud.inventory.pci_in_placement:
-            for nic in host.nics:
-                if nic.spec.physnet and nic.spec.vfs:
-                    result[_nic_provider_id(host, nic)] = {
-                        "name": f"{host.name}_{nic.spec.pci_address}",
-                        "parent": host.provider_id,
-                        "root": host.provider_id,
-                        "host": host,
-                        "nic": nic,
-                    }
-    return result
-
-
-def _inventory(provider: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    host: HostState = provider["host"]
-    nic: NicState | None = provider["nic"]
-    if nic is not None:
-        return {VF_CLASS: _inv(nic.spec.vfs, 1.0)}
-    inventory = {
-        "VCPU": _inv(host.shared_cpu_count, host.spec.cpu_allocation_ratio),
-        "MEMORY_MB": _inv(
-            host.memory_mb, host.spec.ram_allocation_ratio, host.spec.reserved_host_memory_mb
-        ),
-        "DISK_GB": _inv(host.spec.disk_gb, host.spec.disk_allocation_ratio),
-    }
-    if host.dedicated_cpu_count:
-        inventory["PCPU"] = _inv(host.dedicated_cpu_count, 1.0)
-    return {k: v for k, v in inventory.items() if v["total"] > 0}
-
-
-def _inv(total: int, ratio: float, reserved: int = 0) -> dict[str, Any]:
-    return {
-        "total": total,
-        "reserved": reserved,
-        "min_unit": 1,
-        "max_unit": total,
-        "step_size": 1,
-        "allocation_ratio": ratio,
-    }
-
-
-def _allocations(
-    cloud: Cloud, provider_id: str, provider: dict[str, Any]
-) -> dict[str, dict[str, int]]:
-    """Consumer -> resources taken from this provider."""
-    host: HostState = provider["host"]
-    result: dict[str, dict[str, int]] = {}
-    for server_id in host.servers:
-        server = cloud.servers.get(server_id)
-        if server is None or server.claim is None:
-            continue
-        claim = server.claim
-        if provider["nic"] is None:
-            resources = {
-                "VCPU": claim.vcpus,
-                "PCPU": claim.pcpus,
-                "MEMORY_MB": claim.ram_mb,
-                "DISK_GB": claim.disk_gb,
-            }
-            resources = {k: v for k, v in resources.items() if v}
-        else:
-            nic: NicState = provider["nic"]
-            taken = [p for p in claim.pci if p.nic == nic.spec.name]
-            count = sum(nic.spec.vfs if p.vf_index is None else 1 for p in taken)
-            resources = {VF_CLASS: count} if count else {}
-        if resources:
-            result[server_id] = resources
-    return result
 
 
 def _provider(request: web.Request) -> tuple[str, dict[str, Any]]:
@@ -172,15 +88,12 @@ async def show_provider(request: web.Request) -> web.Response:
 
 async def inventories(request: web.Request) -> web.Response:
     _, provider = _provider(request)
-    return json_response({"inventories": _inventory(provider), "resource_provider_generation": 1})
+    return json_response({"inventories": inventory(provider), "resource_provider_generation": 1})
 
 
 async def usages(request: web.Request) -> web.Response:
     provider_id, provider = _provider(request)
-    totals = dict.fromkeys(_inventory(provider), 0)
-    for resources in _allocations(cloud_of(request), provider_id, provider).values():
-        for name, amount in resources.items():
-            totals[name] = totals.get(name, 0) + amount
+    totals = usage_totals(cloud_of(request), provider_id, provider)
     return json_response({"usages": totals, "resource_provider_generation": 1})
 
 
@@ -205,10 +118,10 @@ async def aggregates(request: web.Request) -> web.Response:
 
 async def provider_allocations(request: web.Request) -> web.Response:
     provider_id, provider = _provider(request)
-    allocations = _allocations(cloud_of(request), provider_id, provider)
+    held = allocations(cloud_of(request), provider_id, provider)
     return json_response(
         {
-            "allocations": {c: {"resources": r} for c, r in allocations.items()},
+            "allocations": {c: {"resources": r} for c, r in held.items()},
             "resource_provider_generation": 1,
         }
     )
@@ -223,12 +136,14 @@ async def consumer_allocations(request: web.Request) -> web.Response:
         for provider_id, provider in providers(cloud).items():
             if provider["host"].name != server.host:
                 continue
-            resources = _allocations(cloud, provider_id, provider).get(consumer)
+            resources = allocations(cloud, provider_id, provider).get(consumer)
             if resources:
                 body["allocations"][provider_id] = {"resources": resources, "generation": 1}
         body.update(
             {"project_id": server.project_id, "user_id": server.user_id, "consumer_generation": 1}
         )
+    elif consumer in cloud.allocations:
+        body = placement_allocations.consumer_view(cloud.allocations[consumer])
     return json_response(body)
 
 
@@ -261,6 +176,8 @@ def placement_app() -> web.Application:
         ("/allocations/{consumer}", consumer_allocations),
     ):
         app.router.add_get(path, _admin_only(handler))
+    app.router.add_put("/allocations/{consumer}", _admin_only(placement_allocations.replace))
+    app.router.add_delete("/allocations/{consumer}", _admin_only(placement_allocations.delete))
     return app
 
 

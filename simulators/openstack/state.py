@@ -15,6 +15,7 @@ from simulators.openstack.hosts import HostState, build_host
 from simulators.openstack.inventory import Inventory
 from simulators.openstack.model import (
     AppCredential,
+    ConsumerAllocations,
     Flavor,
     Image,
     Network,
@@ -65,6 +66,8 @@ class Cloud:
     server_groups: dict[str, ServerGroup] = field(default_factory=dict)
     volumes: dict[str, Volume] = field(default_factory=dict)
     keypairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Placement allocations of consumers other than the simulated servers, by consumer.
+    allocations: dict[str, ConsumerAllocations] = field(default_factory=dict)
     scheduling_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
     rng: random.Random = field(default_factory=random.Random)
 

@@ -127,13 +127,14 @@ def neutron_error(status: int, message: str, kind: str | None = None) -> dict[st
 
 
 def placement_error(status: int, message: str, kind: str | None = None) -> dict[str, Any]:
+    code = kind if kind and kind.startswith("placement.") else "placement.undefined_code"
     return {
         "errors": [
             {
                 "status": status,
                 "title": TITLES.get(status, "Error"),
                 "detail": message,
-                "code": "placement.undefined_code",
+                "code": code,
                 "request_id": "req-sim",
             }
         ]

@@ -57,16 +57,21 @@ def availability_zone_filter(host: HostState, ctx: SchedulingContext) -> str | N
 
 
 def resources_filter(host: HostState, ctx: SchedulingContext) -> str | None:
-    """Placement's allocation candidates: VCPU, PCPU, MEMORY_MB, DISK_GB with ratios."""
-    spec = ctx.spec
-    if spec.shared_vcpus > host.vcpu_capacity() - host.vcpus_used:
-        return f"VCPU: {spec.shared_vcpus} wanted, {host.vcpu_capacity() - host.vcpus_used} free"
-    if spec.pcpus > host.dedicated_cpu_count - host.pcpus_used:
-        return f"PCPU: {spec.pcpus} wanted, {host.dedicated_cpu_count - host.pcpus_used} free"
-    if spec.ram_mb > host.free_ram_mb():
-        return f"MEMORY_MB: {spec.ram_mb} wanted, {host.free_ram_mb()} free"
-    if spec.disk_gb > host.disk_capacity_gb() - host.disk_used_gb:
-        return f"DISK_GB: {spec.disk_gb} wanted, {host.disk_capacity_gb() - host.disk_used_gb} free"
+    """Placement's allocation candidates: VCPU, PCPU, MEMORY_MB, DISK_GB with ratios,
+    less what servers and other consumers hold."""
+    spec, outside = ctx.spec, host.outside_used
+    free_vcpus = host.vcpu_capacity() - host.vcpus_used - outside.get("VCPU", 0)
+    if spec.shared_vcpus > free_vcpus:
+        return f"VCPU: {spec.shared_vcpus} wanted, {free_vcpus} free"
+    free_pcpus = host.dedicated_cpu_count - host.pcpus_used - outside.get("PCPU", 0)
+    if spec.pcpus > free_pcpus:
+        return f"PCPU: {spec.pcpus} wanted, {free_pcpus} free"
+    free_ram = host.free_ram_mb() - outside.get("MEMORY_MB", 0)
+    if spec.ram_mb > free_ram:
+        return f"MEMORY_MB: {spec.ram_mb} wanted, {free_ram} free"
+    free_disk = host.disk_capacity_gb() - host.disk_used_gb - outside.get("DISK_GB", 0)
+    if spec.disk_gb > free_disk:
+        return f"DISK_GB: {spec.disk_gb} wanted, {free_disk} free"
     return None
 
 

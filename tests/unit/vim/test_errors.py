@@ -12,6 +12,7 @@ from nfvo.vim.errors import (
     VimConflict,
     VimForbidden,
     VimNotFound,
+    VimRefused,
     VimRequestError,
     VimUnavailable,
     from_exception,
@@ -108,3 +109,23 @@ def test_a_5xx_on_a_create_may_have_applied_it() -> None:
 def test_bugs_are_not_swallowed() -> None:
     with pytest.raises(KeyError):
         from_exception("lab", "x", KeyError("k"), mutating=False)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        sdk.ServiceDisabledException("Service 'placement' is disabled"),
+        ksa.EndpointNotFound("public endpoint for placement service not found"),
+    ],
+)
+def test_a_service_missing_from_the_catalogue_is_refused(exc: Exception) -> None:
+    error = from_exception("lab", "list resource providers", exc, mutating=False)
+    assert isinstance(error, VimRefused) and isinstance(error, PermanentError)
+    assert "placement" in error.message
+
+
+def test_placement_errors_keep_their_detail() -> None:
+    body = {"errors": [{"status": 403, "title": "Forbidden", "detail": "Policy says no."}]}
+    error = from_exception("lab", "list providers", http_error(403, body), mutating=False)
+    assert isinstance(error, VimForbidden)
+    assert error.message == "Policy says no."
