@@ -55,7 +55,7 @@ def build_app(
     keyspace = keyspace or Keyspace(settings.key_prefix)
     auth = authentication_from_settings(settings, extra_sources=key_sources)
     notifier = Notifier(redis, keyspace, CallbackClient(), DeliveryPolicy.from_settings(settings))
-    catalogue = Catalogue(redis, keyspace, blobs, catalog_limits(settings))
+    catalogue = Catalogue(redis, keyspace, blobs, catalog_limits(settings), notifier=notifier)
     apis = [vnfpkgm.make_app(), nsd.make_app()]
     for api in apis:
         api[CATALOGUE] = catalogue
