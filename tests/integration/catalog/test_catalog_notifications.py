@@ -254,6 +254,8 @@ async def test_another_projects_subscription_receives_nothing(
         ("vnfpkgm", {"vnfdIds": ["x"]}, "vnfdIds"),
         ("nsd", {"notificationTypes": ["NsdOnboardingNotification"]}, "notificationTypes"),
         ("nsd", {"nsdOnboardingState": ["DONE"]}, "nsdOnboardingState"),
+        ("nsd", {"notificationTypes": "NsdChangeNotification"}, "array"),
+        ("nsd", {"notificationTypes": [{"a": 1}]}, "notificationTypes"),
     ],
 )  # fmt: skip
 async def test_a_bad_filter_is_422(
