@@ -62,7 +62,7 @@ def build_app(
         DeliveryPolicy.from_settings(settings),
         box=SecretBox.from_settings(settings),
     )
-    catalogue = Catalogue(redis, keyspace, blobs, catalog_limits(settings))
+    catalogue = Catalogue(redis, keyspace, blobs, catalog_limits(settings), notifier=notifier)
     apis = [vnfpkgm.make_app(), nsd.make_app()]
     for api in apis:
         api[CATALOGUE] = catalogue

@@ -2,13 +2,17 @@
 
 ``nsd_content`` and ``pnfd_content`` take a zip archive (SOL007) or one plain YAML
 file (clause 5.4.4.3.3); onboarding then runs as the catalogue's durable job.
+``subscriptions`` (clauses 5.4.8, 5.4.9) to the NSD and PNFD notifications.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from nfvo.api import catalog_handlers as h
+from nfvo.catalog.notices import NSDM_SUBSCRIPTIONS
 from nfvo.catalog.records import Kind
 from nfvo.catalog.wire import (
     CreateNsdInfoRequest,
@@ -21,6 +25,7 @@ from nfvo.catalog.wire import (
 from nfvo.sol.http import make_api_app
 from nfvo.sol.routes import Route
 from nfvo.sol.selectors import SelectorPolicy
+from nfvo.sol.subscriptions import subscription_routes
 
 # SOL005 clauses 5.4.2.3.2 and 5.4.5.3.2: attributes left out unless asked for.
 NSD_API = h.KindApi(
@@ -38,6 +43,8 @@ READ, WRITE = "nsd:read", "nsd:write"
 NSD = "/ns_descriptors/{nsdInfoId}"
 PNFD = "/pnf_descriptors/{pnfdInfoId}"
 UPLOAD_TYPES = (h.ZIP, h.TEXT, h.OCTETS)
+# SOL005 clauses 5.4.8 and 5.4.9; the notifications are listed in nfvo.catalog.notices.
+SUBSCRIPTIONS = replace(NSDM_SUBSCRIPTIONS, read_scope=READ, write_scope=WRITE)
 
 
 def _descriptor_routes(
@@ -69,6 +76,7 @@ def _descriptor_routes(
 ROUTES = (
     *_descriptor_routes(NSD_API, "/ns_descriptors", NSD, "NSD", NsdInfo),
     *_descriptor_routes(PNFD_API, "/pnf_descriptors", PNFD, "PNFD", PnfdInfo),
+    *subscription_routes(SUBSCRIPTIONS),
 )
 
 

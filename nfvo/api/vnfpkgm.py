@@ -2,14 +2,18 @@
 
 The NFVO's OSS-facing interface (``vnf_packages``) and what a VNFM reads
 (``onboarded_vnf_packages/{vnfdId}``, SOL003 clause 10), in one API app because both
-are ``vnfpkgm`` v2. Handlers are the shared thin ones of ``catalog_handlers``.
+are ``vnfpkgm`` v2, and the subscriptions to its notifications (``subscriptions``).
+Handlers are the shared thin ones of ``catalog_handlers``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
 from nfvo.api import catalog_handlers as h
+from nfvo.catalog.notices import PKGM_SUBSCRIPTIONS
 from nfvo.catalog.records import Kind
 from nfvo.catalog.wire import (
     CreateVnfPkgInfoRequest,
@@ -22,6 +26,7 @@ from nfvo.sol.bodies import read_model
 from nfvo.sol.http import make_api_app
 from nfvo.sol.routes import Route
 from nfvo.sol.selectors import SelectorPolicy
+from nfvo.sol.subscriptions import subscription_routes
 from nfvo.sol.tenancy import READ_ONBOARDED_SCOPE
 
 # SOL005 clause 9.4.2.3.2: attributes left out unless asked for.
@@ -44,6 +49,8 @@ QUERY = ("filter", "all_fields", "fields", "exclude_fields", "exclude_default",
          "nextpage_opaque_marker")  # fmt: skip
 READ, WRITE = "vnfpkgm:read", "vnfpkgm:write"
 PKG = "/vnf_packages/{vnfPkgId}"
+# SOL005 clauses 9.4.8 and 9.4.9; the notifications are listed in nfvo.catalog.notices.
+SUBSCRIPTIONS = replace(PKGM_SUBSCRIPTIONS, read_scope=READ, write_scope=WRITE)
 ONB = "/onboarded_vnf_packages/{vnfdId}"
 
 
@@ -95,6 +102,7 @@ ROUTES = (
     Route("GET", ONB, h.show_handler(API), READ_ONBOARDED_SCOPE, "Read an onboarded VNF package",
           response_model=VnfPkgInfo),
     *_reads(ONB, READ_ONBOARDED_SCOPE),
+    *subscription_routes(SUBSCRIPTIONS),
 )  # fmt: skip
 
 

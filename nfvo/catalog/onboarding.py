@@ -4,6 +4,11 @@ The job may run twice (docs/jobs.md): every step first reads the record and does
 nothing unless it is still PROCESSING, blob writes are by fixed keys, and the final
 record write is fenced by the job's lease. Package parsing runs in a thread, one at
 a time, because tosca-parser collects errors in module-global state.
+
+The last step, ``notify``, queues the outcome's notification (``nfvo.catalog.notices``)
+once the record is stored. Run again after a crash it queues it again, with the same
+notification id: subscribers get it at least once. A notification that cannot be
+queued is retried, then logged; it never changes the outcome of onboarding.
 """
 
 from __future__ import annotations
@@ -16,19 +21,27 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from descriptors.loader import LoadedPackage, load_package
 from descriptors.problems import DescriptorError, Problem, Severity
 from nfvo.catalog.fetch import fetch_step
 from nfvo.catalog.files import collect_files, package_path, pnfd_summary, write_source
+from nfvo.catalog.notices import Event, Notices, publisher
 from nfvo.catalog.records import CatalogRecord, Kind, StoredImage, StoredProblem
-from nfvo.catalog.store import CatalogStore, blob_store_for
+from nfvo.catalog.store import CatalogStore, blob_store_for, noun
 from nfvo.catalog.wire import OnboardingState, OperationalState
 from nfvo.store.errors import LeaseLost, TransientError
-from nfvo.store.steps import REGISTRY, Step, StepContext
+from nfvo.store.steps import REGISTRY, Step, StepContext, sequence
 
 LOG = logging.getLogger("nfvo.catalog")
 ONBOARD_JOB = "catalog.onboard"
 ONBOARD_TIMEOUT = 900.0
+NOTIFY_ATTEMPTS = 3
+_OUTCOMES = {
+    OnboardingState.ONBOARDED: Event.ONBOARDED,
+    OnboardingState.ERROR: Event.ONBOARDING_FAILED,
+}
 _PARSER_LOCK = threading.Lock()
 
 
@@ -203,17 +216,34 @@ async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
     return {"state": done.onboarding_state.value}
 
 
+async def notify_step(ctx: StepContext) -> Mapping[str, Any]:
+    """Queue the notification of the stored outcome (ONBOARDED or ERROR)."""
+    store = CatalogStore(ctx.redis, ctx.keyspace, blob_store_for(ctx.keyspace))
+    record = await store.find(Kind(ctx.params["kind"]), ctx.params["id"])
+    event = _OUTCOMES.get(record.onboarding_state) if record else None
+    if record is None or event is None:
+        return {"skipped": True}  # deleted meanwhile, or onboarding did not finish
+    try:
+        queued = await Notices(publisher(ctx.redis, ctx.keyspace)).publish(record, event)
+    except (RedisError, ConnectionError, TimeoutError) as exc:
+        if ctx.attempt < NOTIFY_ATTEMPTS:
+            raise TransientError(f"notifications not queued: {exc}") from exc
+        LOG.warning("the %s notification of %s %s was not queued: %s", event, noun(record.kind),
+                    record.id, exc)  # fmt: skip
+        return {"queued": 0, "error": str(exc)}
+    except Exception:
+        # A bug in building the notification: onboarding itself is done and stored.
+        LOG.exception("the %s notification of %s %s failed", event, noun(record.kind), record.id)
+        return {"queued": 0, "error": "unexpected"}
+    return {"queued": queued}
+
+
 def _plan(params: Mapping[str, Any]) -> list[Step]:
     onboard = Step("onboard", onboard_step, timeout=ONBOARD_TIMEOUT, max_attempts=3)
+    notify = Step("notify", notify_step, max_attempts=NOTIFY_ATTEMPTS)
     if params.get("uri"):
-        fetch = Step("fetch", fetch_step, max_attempts=2)
-        return [
-            fetch,
-            Step(
-                "onboard", onboard_step, after=("fetch",), timeout=ONBOARD_TIMEOUT, max_attempts=3
-            ),
-        ]
-    return [onboard]
+        return sequence(Step("fetch", fetch_step, max_attempts=2), onboard, notify)
+    return sequence(onboard, notify)
 
 
 if ONBOARD_JOB not in REGISTRY:

@@ -12,6 +12,10 @@ Decisions where SOL005 leaves room (docs/api.md):
   not ONBOARDED, is a 409;
 - DELETE needs DISABLED and NOT_IN_USE (clauses 9.4.3.3.5, 5.4.3.3.5) and no onboarding
   in progress; the 409 names what is in the way.
+
+A change of operational state and the deletion of an onboarded entry are notified to
+subscribers (``nfvo.catalog.notices``) once stored; a notification that cannot be
+queued is logged and never fails the request.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ import redis.asyncio as aioredis
 from nfvo.catalog.access import Viewer, may_change, may_read, reads_across_projects
 from nfvo.catalog.fetch import check_uri
 from nfvo.catalog.files import content_key
+from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
 from nfvo.catalog.store import CatalogStore, bind_blob_store, noun
 from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
+from nfvo.sol.notifications import Notifier
 from nfvo.sol.problems import Conflict, NotFound
 from nfvo.sol.tenancy import OWNER
 from nfvo.store.blobs import BlobStore
@@ -63,11 +69,14 @@ class Catalogue:
         keyspace: Keyspace,
         blobs: BlobStore,
         limits: CatalogLimits = CatalogLimits(),
+        *,
+        notifier: Notifier,
     ) -> None:
         bind_blob_store(keyspace, blobs)  # the onboarding job finds it there
         self.store = CatalogStore(redis, keyspace, blobs)
         self.jobs = Jobs(redis, keyspace)
         self.limits = limits
+        self.notices = Notices(notifier)
 
     async def _load(
         self, kind: Kind, record_id: str, viewer: Viewer, *, reading: bool = False
@@ -135,6 +144,8 @@ class Catalogue:
             patched = merge_patch(record.user_defined_data, changes["user_defined_data"])
             updated = updated.but(user_defined_data=patched if isinstance(patched, dict) else {})
         await self.store.save(updated, version=version)
+        if state is not None:
+            await self.notices.announce(updated, Event.OPERATIONAL_STATE_SET)
         return updated
 
     async def delete(self, kind: Kind, record_id: str, *, viewer: Viewer) -> None:
@@ -155,6 +166,7 @@ class Catalogue:
             await self.store.blobs.delete(item.blob_key)
         if record.content_key:
             await self.store.blobs.delete(record.content_key)
+        await self.notices.announce(record, Event.DELETED)
 
     async def _begin_upload(
         self, kind: Kind, record_id: str, viewer: Viewer

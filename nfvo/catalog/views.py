@@ -63,6 +63,16 @@ _INDEXES: dict[Kind, dict[str, str]] = {
     },
 }
 CONTENT_INDEX = "contentSha256"  # not a wire attribute: finds a duplicate upload
+_CONTAINERS = {
+    Kind.VNF_PACKAGE: f"{VNFPKGM_ROOT}/vnf_packages",
+    Kind.NSD: f"{NSD_ROOT}/ns_descriptors",
+    Kind.PNFD: f"{NSD_ROOT}/pnf_descriptors",
+}
+
+
+def resource_href(record: CatalogRecord) -> str:
+    """The path of the entry's individual resource (``_links.self``)."""
+    return f"{_CONTAINERS[record.kind]}/{record.id}"
 
 
 def filter_indexes(kind: Kind) -> frozenset[str]:
@@ -108,7 +118,7 @@ def _checksum(record: CatalogRecord) -> Checksum | None:
 
 
 def vnf_pkg_info(record: CatalogRecord) -> VnfPkgInfo:
-    base = f"{VNFPKGM_ROOT}/vnf_packages/{record.id}"
+    base = resource_href(record)
     images = [
         VnfPackageSoftwareImageInfo(
             id=image.id,
@@ -173,7 +183,7 @@ def _archive_artifacts(record: CatalogRecord) -> list[NsdArchiveArtifactInfo] | 
 
 
 def nsd_info(record: CatalogRecord) -> NsdInfo:
-    base = f"{NSD_ROOT}/ns_descriptors/{record.id}"
+    base = resource_href(record)
     failure = failure_details(record.failure) if record.failure else None
     return NsdInfo(
         id=record.id,
@@ -195,7 +205,7 @@ def nsd_info(record: CatalogRecord) -> NsdInfo:
 
 
 def pnfd_info(record: CatalogRecord) -> PnfdInfo:
-    base = f"{NSD_ROOT}/pnf_descriptors/{record.id}"
+    base = resource_href(record)
     failure = failure_details(record.failure) if record.failure else None
     return PnfdInfo(
         id=record.id,

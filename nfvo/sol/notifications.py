@@ -124,7 +124,9 @@ class Notifier:
     keyspace: Keyspace
     client: CallbackClient
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
-    box: SecretBox = field(kw_only=True)  # seals subscribers' credentials at rest
+    # Seals subscribers' credentials at rest; a notifier that only publishes (a job's)
+    # never reads or writes them and has none.
+    box: SecretBox | None = field(default=None, kw_only=True)
     _repositories: dict[str, Repository] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -143,7 +145,7 @@ class Notifier:
         """What a subscription document stores of ``auth``: sealed, never in clear."""
         if auth is None:
             return None
-        return self.box.seal(auth.model_dump_json(by_alias=True))
+        return self._box().seal(auth.model_dump_json(by_alias=True))
 
     def open_authentication(
         self, subscription: Mapping[str, Any]
@@ -151,7 +153,12 @@ class Notifier:
         sealed = subscription.get("authentication")
         if not sealed:
             return None
-        return SubscriptionAuthentication.model_validate_json(self.box.open(sealed))
+        return SubscriptionAuthentication.model_validate_json(self._box().open(sealed))
+
+    def _box(self) -> SecretBox:
+        if self.box is None:
+            raise RuntimeError("this notifier only publishes: it has no SecretBox")
+        return self.box
 
     def repository(self, kind: str) -> Repository:
         if kind not in self._repositories:

@@ -73,7 +73,10 @@ def _check_filter(api: SubscriptionApi, flt: dict[str, Any] | None) -> dict[str,
     if flt is None:
         return None
     types = flt.get("notificationTypes") or []
-    unknown = sorted(set(types) - api.notification_types) if isinstance(types, list) else types
+    if not isinstance(types, list):
+        raise Unprocessable("filter.notificationTypes must be an array of notification types")
+    known = api.notification_types
+    unknown = [str(name) for name in types if not isinstance(name, str) or name not in known]
     if unknown:
         allowed = ", ".join(sorted(api.notification_types))
         raise Unprocessable(f"filter.notificationTypes: {unknown} unknown; allowed: {allowed}")

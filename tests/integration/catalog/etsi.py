@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[3].parent / "shared/etsi/openapi/3.7.1/n
 DOCUMENTS = {
     "vnfpkgm": ROOT / "VNFPackageManagement/VNFPackageManagement.yaml",
     "nsd": ROOT / "NSDManagement/NSDManagement.yaml",
+    "vnfpkgm-notification": ROOT
+    / "VNFPackageManagementNotification/VNFPackageManagementNotification.yaml",
+    "nsd-notification": ROOT / "NSDManagementNotification/NSDManagementNotification.yaml",
 }
 
 
@@ -99,6 +102,11 @@ def definition(api: str, name: str) -> dict[str, Any]:
     path = next(base.glob("*.yaml"))
     found: dict[str, Any] = resolve(_file(path)["definitions"][name], path)
     return found
+
+
+def validate_definition(api: str, name: str, body: Any) -> None:
+    """``body`` against the definition ``name`` of ``api`` (e.g. a notification's)."""
+    jsonschema.Draft4Validator(definition(api, name)).validate(body)
 
 
 def problem_details() -> dict[str, Any]:
