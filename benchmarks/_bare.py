@@ -4,6 +4,7 @@ the least any real GET of a record must do. ``python -m benchmarks._bare PORT RE
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -16,7 +17,7 @@ async def show(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
-async def connect(app: web.Application) -> object:
+async def connect(app: web.Application) -> AsyncIterator[None]:
     app["redis"] = aioredis.Redis.from_url(sys.argv[2])
     yield
     await app["redis"].aclose()

@@ -4,6 +4,7 @@
 server answers, C requests in flight; prints requests/s.
 ``python -m benchmarks._load open URL --rate R --seconds S``: requests started at a
 fixed rate whatever the answers (no coordinated omission); prints latency percentiles.
+``--header "NAME: VALUE"`` (repeatable) adds a request header, e.g. a bearer token.
 Both print one JSON object; requests are bounded in count and time.
 """
 
@@ -14,6 +15,7 @@ import asyncio
 import statistics
 import sys
 import time
+from typing import Any
 
 import aiohttp
 import orjson
@@ -23,12 +25,14 @@ HEADERS = {"Version": "2.4.0", "Accept": "application/json"}
 
 async def _one(session: aiohttp.ClientSession, url: str) -> tuple[float, int]:
     started = time.perf_counter()
-    async with session.get(url, headers=HEADERS) as response:
+    async with session.get(url) as response:
         await response.read()
         return time.perf_counter() - started, response.status
 
 
-async def closed(url: str, concurrency: int, requests: int) -> dict[str, float]:
+async def closed(
+    url: str, concurrency: int, requests: int, headers: dict[str, str]
+) -> dict[str, Any]:
     remaining = requests
     statuses: dict[int, int] = {}
 
@@ -40,15 +44,22 @@ async def closed(url: str, concurrency: int, requests: int) -> dict[str, float]:
             statuses[status] = statuses.get(status, 0) + 1
 
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         await _one(session, url)  # warm the connection
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return {"rps": requests / elapsed, "ok": statuses.get(200, 0), "requests": requests}
+    return {
+        "rps": requests / elapsed,
+        "ok": statuses.get(200, 0),
+        "requests": requests,
+        "statuses": {str(status): count for status, count in statuses.items()},
+    }
 
 
-async def open_loop(url: str, rate: float, seconds: float) -> dict[str, float]:
+async def open_loop(
+    url: str, rate: float, seconds: float, headers: dict[str, str]
+) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
 
@@ -57,7 +68,8 @@ async def open_loop(url: str, rate: float, seconds: float) -> dict[str, float]:
         latencies.append(latency)
         statuses[status] = statuses.get(status, 0) + 1
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         await _one(session, url)
         tasks = []
         start = time.perf_counter()
@@ -72,6 +84,7 @@ async def open_loop(url: str, rate: float, seconds: float) -> dict[str, float]:
     return {
         "requests": len(latencies),
         "ok": statuses.get(200, 0),
+        "statuses": {str(status): count for status, count in statuses.items()},
         "p50_ms": quantiles[49] * 1000,
         "p99_ms": quantiles[98] * 1000,
         "max_ms": latencies[-1] * 1000,
@@ -86,11 +99,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--header", action="append", default=[], help="NAME: VALUE")
     args = parser.parse_args()
+    headers = dict(HEADERS)
+    for line in args.header:
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
     if args.mode == "closed":
-        result = asyncio.run(closed(args.url, args.concurrency, args.requests))
+        result = asyncio.run(closed(args.url, args.concurrency, args.requests, headers))
     else:
-        result = asyncio.run(open_loop(args.url, args.rate, args.seconds))
+        result = asyncio.run(open_loop(args.url, args.rate, args.seconds, headers))
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

@@ -33,7 +33,7 @@ from benchmarks._placement_workloads import (
     scale_request,
     small_instance,
 )
-from benchmarks.report import report
+from benchmarks.report import Bound, report
 from nfvo.placement.engine import plan
 from nfvo.placement.model import Objective
 from nfvo.vim.infrastructure import CapacityView, build_graph
@@ -158,7 +158,7 @@ def main() -> int:
     figures: dict[str, Any] = scale()
     for offset, level in enumerate(LEVELS):
         figures.update(quality(level, args.instances, args.seconds, seed=100 + offset))
-    goals = {
+    goals: dict[str, Bound] = {
         "scale_seconds": {"max": 1.0},
         "scale_peak_mib": {"max": 150},
         "u70_hosts_over_optimum": {"max": 0.05},

@@ -18,7 +18,7 @@ from nfvo.catalog.store import noun
 from nfvo.catalog.views import filter_indexes, wire_document
 from nfvo.sol.auth import principal_of
 from nfvo.sol.bodies import json_response, read_json, read_model, validate
-from nfvo.sol.listing import ListQuery, list_response
+from nfvo.sol.listing import ListQuery, list_response, page_response
 from nfvo.sol.negotiation import (
     check_accept,
     check_if_match,
@@ -26,6 +26,7 @@ from nfvo.sol.negotiation import (
     etag_of,
     parse_range,
 )
+from nfvo.sol.paging import paging_of
 from nfvo.sol.problems import NotAcceptable, NotFound, ServiceUnavailable
 from nfvo.sol.routes import Handler, app_value
 from nfvo.sol.selectors import SelectorPolicy
@@ -72,9 +73,23 @@ def list_handler(api: KindApi) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         query = ListQuery.from_request(request, api.policy)
         plan = query.plan(filter_indexes(api.kind))
-        records = await catalogue(request).query(api.kind, plan.index, viewer=principal_of(request))
-        documents = [wire_document(record) for record in records]
-        return list_response(request, query, documents, residual=plan.residual)
+        service, viewer = catalogue(request), principal_of(request)
+        if not plan.residual.expressions:  # the index may answer alone: read only the page
+            paging = paging_of(request)
+            after = paging.start_after(request)
+            found = await service.page(
+                api.kind, plan.index, viewer=viewer, after=after, limit=paging.page_size
+            )
+            if found is not None:
+                listed, more = found
+                headers = {"Link": paging.next_link(request, listed[-1][0])} if more else {}
+                return page_response(query, [wire_document(r) for _, r in listed], headers)
+        listed = await service.query(api.kind, plan.index, viewer=viewer)
+        keys = {record.id: key for key, record in listed}
+        documents = [wire_document(record) for _, record in listed]
+        return list_response(
+            request, query, documents, lambda d: keys[d["id"]], residual=plan.residual
+        )
 
     return handler
 

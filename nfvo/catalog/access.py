@@ -20,10 +20,6 @@ def may_change(viewer: Viewer, record: CatalogRecord) -> bool:
     return viewer is None or visible(viewer, {OWNER: record.owner})
 
 
-def reads_across_projects(viewer: Viewer) -> bool:
-    return viewer is None or viewer.is_admin or READ_ONBOARDED_SCOPE in viewer.scopes
-
-
 def may_read(viewer: Viewer, record: CatalogRecord) -> bool:
     if may_change(viewer, record):
         return True

@@ -28,19 +28,19 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from nfvo.catalog.access import Viewer, may_change, may_read, reads_across_projects
+from nfvo.catalog.access import Viewer, may_change, may_read
 from nfvo.catalog.fetch import check_uri
 from nfvo.catalog.files import content_key
 from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
-from nfvo.catalog.store import CatalogStore, bind_blob_store, noun
+from nfvo.catalog.store import CatalogStore, Listed, bind_blob_store, noun
 from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
 from nfvo.sol.notifications import Notifier
-from nfvo.sol.problems import Conflict, NotFound
-from nfvo.sol.tenancy import OWNER
+from nfvo.sol.problems import Conflict, InvalidRequest, NotFound
+from nfvo.sol.tenancy import OWNER, READ_ONBOARDED_SCOPE
 from nfvo.store.blobs import BlobStore
 from nfvo.store.jobs import Jobs
 from nfvo.store.keys import Keyspace
@@ -101,16 +101,53 @@ class Catalogue:
         await self.store.repository(kind).create(record.id, record.to_document())
         return record
 
+    def _narrowed(
+        self, index: Mapping[str, Iterable[str]], viewer: Viewer
+    ) -> dict[str, Iterable[str]] | None:
+        """The index with tenancy applied (the owner index for a tenant); None when
+        visibility needs each record's state (the VNFM's client reads other projects'
+        ONBOARDED packages only)."""
+        narrowed = dict(index)
+        if viewer is not None and not viewer.is_admin:
+            if READ_ONBOARDED_SCOPE in viewer.scopes:
+                return None
+            narrowed[OWNER] = [viewer.project]
+        return narrowed
+
     async def query(
         self, kind: Kind, index: Mapping[str, Iterable[str]], *, viewer: Viewer
-    ) -> list[CatalogRecord]:
-        """What the index part of a filter selects, of what ``viewer`` may read."""
-        narrowed = dict(index)
-        if not reads_across_projects(viewer):
-            assert viewer is not None
-            narrowed[OWNER] = [viewer.project]  # served by the owner index
-        records = await self.store.query(kind, narrowed)
-        return [record for record in records if may_read(viewer, record)]
+    ) -> list[Listed]:
+        """What the index part of a filter selects of what ``viewer`` may read, in
+        creation order, with each record's key (for paging)."""
+        narrowed = self._narrowed(index, viewer)
+        if narrowed is not None:
+            return await self.store.query(kind, narrowed)
+        listed = await self.store.query(kind, index)
+        return [(key, record) for key, record in listed if may_read(viewer, record)]
+
+    async def page(
+        self,
+        kind: Kind,
+        index: Mapping[str, Iterable[str]],
+        *,
+        viewer: Viewer,
+        after: str | None,
+        limit: int,
+    ) -> tuple[list[Listed], bool] | None:
+        """One page read straight from Redis when the index (tenancy applied) names at
+        most one attribute value; None when :meth:`query` must read them all."""
+        narrowed = self._narrowed(index, viewer)
+        if narrowed is None or len(narrowed) > 1:
+            return None
+        where = None
+        for attribute, values in narrowed.items():
+            chosen = list(values)
+            if len(chosen) != 1:
+                return None
+            where = (attribute, chosen[0])
+        if after is not None and not after.isdigit():
+            raise InvalidRequest("the nextpage_opaque_marker does not mark a place in this list")
+        return await self.store.page(kind, where, after=after, limit=limit)
 
     async def show(
         self, kind: Kind, record_id: str, *, viewer: Viewer, reading: bool = True

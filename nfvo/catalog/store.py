@@ -41,6 +41,8 @@ def blob_store_for(keyspace: Keyspace) -> BlobStore:
         ) from None
 
 
+Listed = tuple[str, CatalogRecord]  # (creation key, record)
+
 _NOUNS = {Kind.VNF_PACKAGE: "VNF package", Kind.NSD: "NSD", Kind.PNFD: "PNFD"}
 
 
@@ -95,8 +97,9 @@ class CatalogStore:
             for item in await self._all(kind, (attribute, value))
         ]
 
-    async def query(self, kind: Kind, index: Mapping[str, Iterable[str]]) -> list[CatalogRecord]:
-        """Records the index part of a filter plan selects (all when it is empty)."""
+    async def query(self, kind: Kind, index: Mapping[str, Iterable[str]]) -> builtins.list[Listed]:
+        """Records the index part of a filter plan selects (all when it is empty): any
+        of an attribute's values, every attribute; in creation order, with their keys."""
         if not index:
             items = await self._all(kind, None)
         else:
@@ -108,9 +111,17 @@ class CatalogStore:
                 chosen = (
                     matched if chosen is None else {k: chosen[k] for k in chosen if k in matched}
                 )
-            items = list((chosen or {}).values())
-        records = [CatalogRecord.from_document(item.document) for item in items]
-        return sorted(records, key=lambda record: record.id)
+            items = sorted((chosen or {}).values(), key=lambda item: item.created)
+        return [_listed(item) for item in items]
+
+    async def page(
+        self, kind: Kind, where: tuple[str, str] | None, *, after: str | None, limit: int
+    ) -> tuple[builtins.list[Listed], bool]:
+        """One page in creation order, read from one sorted set (every record, or one
+        index value's) so that only the page's bodies are read; and whether more follow."""
+        cursor = str(int(after)) if after is not None else None
+        page = await self.repository(kind).list(where=where, limit=limit, cursor=cursor)
+        return [_listed(item) for item in page.items], page.cursor is not None
 
     async def _all(self, kind: Kind, where: tuple[str, str] | None) -> builtins.list[Versioned]:
         items: list[Versioned] = []
@@ -133,6 +144,15 @@ class CatalogStore:
     async def model(self, record_id: str) -> dict[str, Any] | None:
         found = await self.models.find(record_id)
         return found.document if found else None
+
+
+def creation_key(created: int) -> str:
+    """A record's place in creation order as text that sorts the same way (page markers)."""
+    return f"{created:020d}"
+
+
+def _listed(item: Versioned) -> Listed:
+    return creation_key(item.created), CatalogRecord.from_document(item.document)
 
 
 _ID = re.compile(r"^[A-Za-z0-9_.@+=-]{1,200}$")  # what a Keyspace accepts as an id

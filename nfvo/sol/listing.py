@@ -9,7 +9,7 @@ applied to what the store returns, and :func:`list_response` renders one page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,4 +53,11 @@ def list_response(
     """
     flt = query.filter if residual is None else residual
     page, headers = paginate(request, flt.select(documents), key)
+    return page_response(query, page, headers)
+
+
+def page_response(
+    query: ListQuery, page: Sequence[Document], headers: Mapping[str, str]
+) -> web.Response:
+    """A page already cut (``paginate`` on ids the index answered alone), selected."""
     return json_response([query.selection.apply(document) for document in page], headers=headers)

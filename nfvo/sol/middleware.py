@@ -18,8 +18,15 @@ import uuid
 from collections.abc import Mapping
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
-from nfvo.sol.problems import PROBLEM_CONTENT_TYPE, ApiError, ProblemDetails, internal_error
+from nfvo.sol.problems import (
+    PROBLEM_CONTENT_TYPE,
+    ApiError,
+    ProblemDetails,
+    ServiceUnavailable,
+    internal_error,
+)
 from nfvo.sol.routes import Handler, route_of
 from nfvo.sol.versions import VERSION_HEADER, negotiate_version, response_version
 
@@ -95,6 +102,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return render_http_exception(request, error)
     except asyncio.CancelledError:
         raise
+    except RedisError as error:
+        # Overload (no pooled connection free in time) or an outage: the client's request
+        # may be fine, so say when to retry rather than blame it or hide it in a 500.
+        log.warning(
+            "the store did not answer: %s",
+            error,
+            extra={"request_id": request_id, "method": request.method, "path": request.path},
+        )
+        unavailable = ServiceUnavailable(
+            "the store is busy or unreachable; retry shortly", headers={"Retry-After": "1"}
+        )
+        return render_api_error(request, unavailable)
     except Exception:
         log.exception(
             "unexpected error",

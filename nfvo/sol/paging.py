@@ -103,13 +103,18 @@ class Paging:
 PAGING = web.AppKey("PAGING", Paging)
 
 
+def paging_of(request: web.Request) -> Paging:
+    paging = app_value(request, PAGING)
+    if paging is None:
+        raise LookupError("paging needs an app built by nfvo.sol.http.make_root_app")
+    return paging
+
+
 def paginate(
     request: web.Request, items: Sequence[Item], key: Callable[[Item], str]
 ) -> tuple[list[Item], dict[str, str]]:
     """One page of ``items`` (sorted by ``key``) and the headers to send with it."""
-    paging = app_value(request, PAGING)
-    if paging is None:
-        raise LookupError("paginate() needs an app built by nfvo.sol.http.make_root_app")
+    paging = paging_of(request)
     after = paging.start_after(request)
     keys = [key(item) for item in items]
     start = 0 if after is None else bisect.bisect_right(keys, after)

@@ -248,12 +248,31 @@ def key_source(spec: str) -> KeySource:
 class TokenValidator:
     """Checks a bearer token's signature, issuer, audience and lifetime."""
 
+    # A client sends the same token for its whole life; verifying its signature again on
+    # every request (an ECDSA or RSA verification each) was most of a GET's CPU. A token
+    # once verified is trusted until its expiry, for at most CACHE_SECONDS, so a key
+    # withdrawn from the issuer's JWKS stops working within that time.
+    CACHE_SECONDS = 300.0
+    CACHE_SIZE = 10_000
+
     def __init__(self, sources: Sequence[KeySource], *, issuer: str, audience: str) -> None:
         if not sources:
             raise ValueError("a token validator needs at least one key source")
         self.sources, self.issuer, self.audience = tuple(sources), issuer, audience
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def validate(self, token: str) -> Principal:
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        self._verified[token] = (principal, min(expires, now + self.CACHE_SECONDS))
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -274,7 +293,7 @@ class TokenValidator:
             raise TokenError("the token has expired") from error
         except jwt.PyJWTError as error:
             raise TokenError(f"the token is not valid: {error}") from error
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
     async def _key(self, kid: str | None) -> jwt.PyJWK:
         for source in self.sources:

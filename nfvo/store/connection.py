@@ -10,10 +10,23 @@ import redis.asyncio as aioredis
 
 from nfvo.store.embedded import EmbeddedRedis
 
+# Connections one process opens at most; a request finding none free waits up to
+# POOL_WAIT_SECONDS, so a burst queues (and a longer one is a 503) rather than opening a
+# connection per request until Redis or the file-descriptor limit refuses.
+MAX_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 10.0
+
 
 def connect(url: str) -> aioredis.Redis:
     """A client for ``url`` (``redis://``, ``rediss://`` or ``unix://``), bytes in and out."""
-    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_WAIT_SECONDS,
+    )
+    return aioredis.Redis.from_pool(pool)  # owns the pool: closing the client closes it
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ connections or jobs, running jobs given ``--grace`` seconds.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from pathlib import Path
 
@@ -48,6 +49,7 @@ async def serve(settings: Settings, *, concurrency: int = 4, grace: float = 10.0
             site = web.TCPSite(runner, settings.api_host, settings.api_port)
             await site.start()
             await pool.start()
+            gc.freeze()  # what start-up allocated is never garbage: keep it out of collections
             click.echo(f"READY http://{settings.api_host}:{settings.api_port}", nl=True)
             await stop.wait()
             click.echo("stopping")

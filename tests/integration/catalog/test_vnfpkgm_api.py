@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from tests.integration.catalog import etsi
 from tests.integration.catalog.conftest import (
@@ -92,6 +93,30 @@ async def test_filters_are_served_from_indexes_and_residuals(
         assert [d["id"] for d in await response.json()] == expected, query
     bad = await client.get(PKGS, params={"filter": "(eq,onboardingState"}, headers=V)
     await problem(bad, 400, "/vnf_packages", "get")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},  # every record: the ordering set alone
+        {"filter": "(eq,onboardingState,CREATED)"},  # an index alone: only the page is read
+        {"filter": "(neq,usageState,IN_USE)"},  # a residual: every record read, then paged
+    ],
+)
+async def test_pages_follow_link_next_to_the_end(client: Client, query: dict[str, str]) -> None:
+    created = [(await create(client))["id"] for _ in range(130)]  # pages keep this order
+    seen: list[str] = []
+    url: str | None = PKGS
+    params: dict[str, str] | None = query
+    pages = 0
+    while url is not None:
+        response = await client.get(url, params=params, headers=V)
+        assert response.status == 200
+        seen += [document["id"] for document in await response.json()]
+        link = response.headers.get("Link")
+        url = URL(link.split(">")[0].lstrip("<")).path_qs if link else None
+        params, pages = None, pages + 1
+    assert pages == 2 and seen == created
 
 
 async def test_reads_of_an_onboarded_package(client: Client, shipped: dict[str, Path]) -> None:

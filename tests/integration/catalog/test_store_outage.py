@@ -1,0 +1,31 @@
+"""When Redis does not answer, the API says 503 with Retry-After, never 500."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from nfvo.api.app import build_app
+from nfvo.config import load_settings
+from nfvo.store.blobs import LocalBlobStore
+from nfvo.store.connection import connect
+from tests.integration.catalog.conftest import VERSIONS
+
+
+async def test_an_unreachable_store_is_503_with_retry_after(tmp_path: Path, free_port: int) -> None:
+    nowhere = f"redis://127.0.0.1:{free_port}"  # nothing listens there
+    settings = load_settings(None, redis_url=nowhere, data_dir=tmp_path, auth_enabled=False)
+    redis = connect(nowhere)
+    app = build_app(settings, redis, LocalBlobStore(tmp_path / "blobs"))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        for api, method, path in (
+            ("vnfpkgm", "GET", "/vnfpkgm/v2/vnf_packages"),
+            ("nsd", "POST", "/nsd/v2/ns_descriptors"),
+        ):
+            response = await client.request(method, path, json={}, headers=VERSIONS[api])
+            assert response.status == 503, await response.text()
+            assert response.headers["Retry-After"] == "1"
+            assert response.content_type == "application/problem+json"
+            assert "retry" in (await response.json())["detail"]
+    await redis.aclose()
