@@ -134,17 +134,17 @@ class Catalogue:
         after: str | None,
         limit: int,
     ) -> tuple[list[Listed], bool] | None:
-        """One page read straight from Redis when the index (tenancy applied) names at
-        most one attribute value; None when :meth:`query` must read them all."""
+        """One page read straight from Redis when the index (tenancy applied) names one
+        value per attribute; None when :meth:`query` must read them all."""
         narrowed = self._narrowed(index, viewer)
-        if narrowed is None or len(narrowed) > 1:
+        if narrowed is None:
             return None
-        where = None
+        where: list[tuple[str, str]] = []
         for attribute, values in narrowed.items():
             chosen = list(values)
             if len(chosen) != 1:
-                return None
-            where = (attribute, chosen[0])
+                return None  # "in" with several values: a union, read whole
+            where.append((attribute, chosen[0]))
         if after is not None and not after.isdigit():
             raise InvalidRequest("the nextpage_opaque_marker does not mark a place in this list")
         return await self.store.page(kind, where, after=after, limit=limit)

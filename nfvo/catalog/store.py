@@ -115,12 +115,12 @@ class CatalogStore:
         return [_listed(item) for item in items]
 
     async def page(
-        self, kind: Kind, where: tuple[str, str] | None, *, after: str | None, limit: int
+        self, kind: Kind, where: Sequence[tuple[str, str]], *, after: str | None, limit: int
     ) -> tuple[builtins.list[Listed], bool]:
-        """One page in creation order, read from one sorted set (every record, or one
-        index value's) so that only the page's bodies are read; and whether more follow."""
+        """One page in creation order of the records meeting every ``(attribute, value)``
+        (all when none), only the page's bodies read; and whether more follow."""
         cursor = str(int(after)) if after is not None else None
-        page = await self.repository(kind).list(where=where, limit=limit, cursor=cursor)
+        page = await self.repository(kind).list_where_all(where, limit=limit, cursor=cursor)
         return [_listed(item) for item in page.items], page.cursor is not None
 
     async def _all(self, kind: Kind, where: tuple[str, str] | None) -> builtins.list[Versioned]:

@@ -38,6 +38,38 @@ for i, key in ipairs(KEYS) do rows[i] = redis.call('HMGET', key, 'version', 'cre
 return rows
 """
 
+# KEYS: sorted sets scored by creation; ARGV: the exclusive lower score ("-inf" or
+# "(N"), how many ids at most. The ids in every set, in creation order, walking the
+# smallest set in batches.
+_PAGE_OF_INTERSECTION = """
+local smallest, size = 1, redis.call('ZCARD', KEYS[1])
+for k = 2, #KEYS do
+  local n = redis.call('ZCARD', KEYS[k])
+  if n < size then smallest, size = k, n end
+end
+local out, low, want = {}, ARGV[1], tonumber(ARGV[2])
+while #out < want do
+  local batch = redis.call(
+    'ZRANGEBYSCORE', KEYS[smallest], low, '+inf', 'WITHSCORES', 'LIMIT', 0, 500)
+  if #batch == 0 then break end
+  for i = 1, #batch, 2 do
+    local keep = true
+    for k = 1, #KEYS do
+      if k ~= smallest and not redis.call('ZSCORE', KEYS[k], batch[i]) then
+        keep = false
+        break
+      end
+    end
+    if keep then
+      out[#out + 1] = batch[i]
+      if #out >= want then break end
+    end
+    low = '(' .. batch[i + 1]
+  end
+end
+return out
+"""
+
 # KEYS: document, ordering, creation counter, event stream, then one key per guard.
 # ARGV: mode, expected version ('' = any), id, body, index keys (JSON), event payload
 # ('' = none), event field, event max length, guard count, then (operation, value) pairs.
@@ -151,6 +183,7 @@ class Repository:
         self._extract = extract or (lambda doc: {name: doc.get(name) for name in self.indexed})
         self._write = redis.register_script(_WRITE)
         self._read_many = redis.register_script(_READ_MANY)
+        self._page_of_intersection = redis.register_script(_PAGE_OF_INTERSECTION)
         keyspace.ordering(kind)  # validates the kind now rather than at the first write
 
     async def find(self, id_: str) -> Versioned | None:
@@ -206,6 +239,25 @@ class Repository:
         key = self._ordering_key(where)
         low = f"({int(cursor)}" if cursor else "-inf"
         ids = await self._redis.zrangebyscore(key, low, "+inf", start=0, num=limit + 1)
+        items = await self._load([_text(raw) for raw in ids[:limit]])
+        next_cursor = str(items[-1].created) if len(ids) > limit and items else None
+        return Page(items, next_cursor)
+
+    async def list_where_all(
+        self, conditions: Sequence[tuple[str, str]], *, limit: int = 100, cursor: str | None = None
+    ) -> Page:
+        """Like :meth:`list`, of the documents meeting every ``(attribute, value)``: Redis
+        walks the smallest index set in creation order and keeps the ids in all the others,
+        so only the page's bodies are read."""
+        if len(conditions) <= 1:
+            return await self.list(
+                where=conditions[0] if conditions else None, limit=limit, cursor=cursor
+            )
+        if limit < 1:
+            raise ValueError("a page holds at least one document")
+        keys = [self._ordering_key(condition) for condition in conditions]
+        low = f"({int(cursor)}" if cursor else "-inf"
+        ids = await self._page_of_intersection(keys=keys, args=[low, limit + 1])
         items = await self._load([_text(raw) for raw in ids[:limit]])
         next_cursor = str(items[-1].created) if len(ids) > limit and items else None
         return Page(items, next_cursor)

@@ -85,11 +85,15 @@ async def test_projects_see_only_their_own_entries(
     blue = await (await client.post(PACKAGES, json={}, headers=headers["blue"])).json()
     assert "owner" not in red
 
-    async def listed(who: str) -> set[str]:
-        response = await client.get(PACKAGES, headers=headers[who])
+    async def listed(who: str, flt: str | None = None) -> set[str]:
+        params = {"filter": flt} if flt else {}
+        response = await client.get(PACKAGES, params=params, headers=headers[who])
         return {item["id"] for item in await response.json()}
 
     assert await listed("red") == {red["id"]}
+    # the owner index and the filter's, intersected in Redis
+    assert await listed("red", "(eq,onboardingState,CREATED)") == {red["id"]}
+    assert await listed("red", "(eq,onboardingState,ONBOARDED)") == set()
     assert await listed("blue") == await listed("reader") == {blue["id"]}
     other = await client.get(f"{PACKAGES}/{blue['id']}", headers=headers["red"])
     missing = await client.get(f"{PACKAGES}/not-there", headers=headers["red"])

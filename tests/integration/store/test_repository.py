@@ -165,3 +165,29 @@ async def test_outbox_event_is_written_with_the_document(
     with pytest.raises(Conflict):
         await packages.create("p1", {"state": "A"}, outbox=Outbox(stream, "event", b"{}"))
     assert await redis.xlen(stream) == 1
+
+
+async def test_pages_of_an_intersection_of_indexes(packages: Repository) -> None:
+    # 1200 documents: owner a/b alternating, state cycling over three values.
+    states = ("CREATED", "ONBOARDED", "ERROR")
+    for n in range(1200):
+        document = {"owner": "ab"[n % 2], "state": states[n % 3], "vnfdId": f"d{n % 7}"}
+        await packages.create(f"p{n:04}", document)
+    conditions = [("owner", "b"), ("state", "ONBOARDED"), ("vnfdId", "d3")]
+    expected = [f"p{n:04}" for n in range(1200) if n % 2 == 1 and n % 3 == 1 and n % 7 == 3]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await packages.list_where_all(conditions, limit=7, cursor=cursor)
+        assert len(page.items) <= 7
+        seen += [item.id for item in page.items]
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    assert seen == expected  # creation order, every page, nothing twice
+    none = await packages.list_where_all([("owner", "a"), ("state", "nope")], limit=10)
+    assert none.items == [] and none.cursor is None
+    single = await packages.list_where_all([("owner", "a")], limit=5)
+    assert [item.id for item in single.items] == ["p0000", "p0002", "p0004", "p0006", "p0008"]
+    with pytest.raises(ValueError, match="no index on 'name'"):
+        await packages.list_where_all([("owner", "a"), ("name", "x")])
