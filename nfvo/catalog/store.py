@@ -8,7 +8,6 @@ process's blob store, so ``nfvo serve`` binds one per keyspace at start).
 from __future__ import annotations
 
 import builtins
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -20,7 +19,7 @@ from nfvo.catalog.views import index_names, index_values
 from nfvo.sol.problems import NotFound, ServiceUnavailable
 from nfvo.store.blobs import BlobStore
 from nfvo.store.guards import Guard
-from nfvo.store.keys import Keyspace
+from nfvo.store.keys import Keyspace, is_valid_id
 from nfvo.store.repository import Repository, Versioned
 
 _BLOBS: dict[str, BlobStore] = {}
@@ -71,13 +70,13 @@ class CatalogStore:
         return self._repositories[kind]
 
     async def load(self, kind: Kind, record_id: str) -> tuple[CatalogRecord, int]:
-        found = await self.repository(kind).find(record_id) if _valid_id(record_id) else None
+        found = await self.repository(kind).find(record_id) if is_valid_id(record_id) else None
         if found is None:
             raise NotFound(f"there is no {noun(kind)} {record_id!r}")
         return CatalogRecord.from_document(found.document), found.version
 
     async def find(self, kind: Kind, record_id: str) -> CatalogRecord | None:
-        if not _valid_id(record_id):
+        if not is_valid_id(record_id):
             return None
         found = await self.repository(kind).find(record_id)
         return CatalogRecord.from_document(found.document) if found else None
@@ -154,10 +153,3 @@ def creation_key(created: int) -> str:
 def _listed(item: Versioned) -> Listed:
     return creation_key(item.created), CatalogRecord.from_document(item.document)
 
-
-_ID = re.compile(r"^[A-Za-z0-9_.@+=-]{1,200}$")  # what a Keyspace accepts as an id
-
-
-def _valid_id(record_id: str) -> bool:
-    """Ids we never issued (a path segment with other characters) simply do not exist."""
-    return bool(_ID.match(record_id))

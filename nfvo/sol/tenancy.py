@@ -20,6 +20,7 @@ from typing import Any
 from nfvo.sol.problems import NotFound
 from nfvo.sol.tokens import Principal
 from nfvo.store.guards import Guard
+from nfvo.store.keys import is_valid_id
 from nfvo.store.repository import Outbox, Page, Repository, Versioned
 
 OWNER = "owner"
@@ -59,15 +60,19 @@ class OwnedRecords:
         # Identical for "absent" and "another project's": existence does not leak.
         return NotFound(f"there is no {self.noun} {id_!r}")
 
+    async def _find(self, id_: str) -> Versioned | None:
+        # An id no key can hold (a path segment of other characters) was never issued.
+        return await self.repository.find(id_) if is_valid_id(id_) else None
+
     async def get(self, id_: str) -> Versioned:
-        found = await self.repository.find(id_)
+        found = await self._find(id_)
         if found is None or not visible(self.principal, found.document):
             raise self._missing(id_)
         return found
 
     async def get_package(self, id_: str) -> Versioned:
         """``get`` with the VNFM's cross-project read of onboarded packages."""
-        found = await self.repository.find(id_)
+        found = await self._find(id_)
         if found is None or not can_read_package(self.principal, found.document):
             raise self._missing(id_)
         return found

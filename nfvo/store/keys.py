@@ -31,8 +31,13 @@ from dataclasses import dataclass
 _PART = re.compile(r"^[A-Za-z0-9_.@+=-]{1,200}$")
 
 
+def is_valid_id(id_: str) -> bool:
+    """Whether ``id_`` can name a key (an id we never issued may not: it cannot exist)."""
+    return bool(_PART.match(id_))
+
+
 def _check(part: str, what: str) -> str:
-    if not _PART.match(part):
+    if not is_valid_id(part):
         raise ValueError(f"{what} {part!r} may hold only letters, digits and _.@+=- ")
     return part
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis.asyncio as aioredis
@@ -192,3 +193,13 @@ async def test_the_openapi_document_lists_the_subscription_routes(client: Client
     assert create["security"] == [{"oauth2": ["gizmos:write"]}]
     flow = document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
     assert flow["tokenUrl"] == "/oauth2/token" and "gizmos:read" in flow["scopes"]
+
+
+@pytest.mark.parametrize("subscription_id", ["a b", "a:b", "\U00051237", "x*"])
+async def test_an_id_no_key_can_hold_is_404(client: Client, subscription_id: str) -> None:
+    red = bearer(await token_for(client, "alice"))
+    path = f"/gizmos/v1/subscriptions/{quote(subscription_id)}"
+    for method in ("GET", "DELETE"):
+        answer = await client.request(method, path, headers=red)
+        assert answer.status == 404, await answer.text()
+        assert "there is no subscription" in (await answer.json())["detail"]

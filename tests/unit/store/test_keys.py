@@ -1,6 +1,6 @@
 import pytest
 
-from nfvo.store.keys import Keyspace
+from nfvo.store.keys import Keyspace, is_valid_id
 
 
 def test_layout() -> None:
@@ -27,6 +27,12 @@ def test_ids_and_kinds_are_checked(bad: str) -> None:
         ks.document("kind", bad)
     with pytest.raises(ValueError, match="may hold only"):
         ks.document(bad, "id")
+    assert not is_valid_id(bad)
+
+
+def test_issued_ids_are_valid() -> None:
+    assert is_valid_id("3f2c9a7e-1b2d-4c5e-8f90-a1b2c3d4e5f6")
+    assert not is_valid_id("\U00051237")
 
 
 def test_job_keys() -> None:
