@@ -152,4 +152,3 @@ def creation_key(created: int) -> str:
 
 def _listed(item: Versioned) -> Listed:
     return creation_key(item.created), CatalogRecord.from_document(item.document)
-
