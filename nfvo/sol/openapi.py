@@ -20,7 +20,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from nfvo.sol.auth import TOKEN_PATH
 from nfvo.sol.problems import PROBLEM_CONTENT_TYPE, ProblemDetails
 from nfvo.sol.routes import API_APPS, OPENAPI_TITLE, ROUTE_TABLE, Route
-from nfvo.sol.versions import API_INFO, ApiVersionInformation, versions_route
+from nfvo.sol.versions import API_INFO, ApiInfo, ApiVersionInformation, versions_route
 from nfvo.sol.wire import dumps
 
 OPENAPI_PATH = "/openapi.json"
@@ -28,25 +28,36 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY_SCHEME = "oauth2"
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_]+")
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
-_VERSION_PARAMETER = {
-    "name": "Version",
-    "in": "header",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "Version of the API requested (SOL013 clause 4.6.1).",
-}
 
 
-def _mounted(root: web.Application) -> list[tuple[str, Route]]:
-    """Every (full path, route) the root serves, api_versions included."""
-    served: list[tuple[str, Route]] = []
+def _version_parameter(info: ApiInfo) -> dict[str, Any]:
+    """The ``Version`` header an API demands: one of its versions, optionally with an
+    ``-impl:...`` suffix (SOL013 clause 4.6.1), so generic clients can fill it in."""
+    names = info.names()
+    alternatives = "|".join(re.escape(name) for name in names)
+    return {
+        "name": "Version",
+        "in": "header",
+        "required": True,
+        "schema": {
+            "type": "string",
+            "pattern": f"^({alternatives})(-impl:.*)?$",
+            "default": info.current,
+        },
+        "description": f"Version of the API requested (SOL013 clause 4.6.1): {', '.join(names)}.",
+    }
+
+
+def _mounted(root: web.Application) -> list[tuple[str, Route, ApiInfo]]:
+    """Every (full path, route, its API) the root serves, api_versions included."""
+    served: list[tuple[str, Route, ApiInfo]] = []
     names: set[str] = set()
     for app in root[API_APPS]:
         info = app[API_INFO]
         if info.api_name not in names:
             names.add(info.api_name)
-            served.append((f"/{info.api_name}/api_versions", versions_route()))
-        served.extend((info.uri_prefix + route.path, route) for route in app[ROUTE_TABLE])
+            served.append((f"/{info.api_name}/api_versions", versions_route(), info))
+        served.extend((info.uri_prefix + route.path, route, info) for route in app[ROUTE_TABLE])
     return served
 
 
@@ -63,7 +74,7 @@ def _models(routes: Iterable[Route]) -> list[tuple[type[BaseModel], JsonSchemaMo
     return list(wanted)
 
 
-def _parameters(path: str, route: Route) -> list[dict[str, Any]]:
+def _parameters(path: str, route: Route, info: ApiInfo) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PATH_PARAMETER.findall(path)
@@ -73,11 +84,11 @@ def _parameters(path: str, route: Route) -> list[dict[str, Any]]:
         for name in route.query
     )
     if route.versioned:
-        parameters.append(_VERSION_PARAMETER)
+        parameters.append(_version_parameter(info))
     return parameters
 
 
-def _operation(path: str, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
+def _operation(path: str, route: Route, info: ApiInfo, refs: dict[Any, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": route.summary or "success",
         "headers": {"Version": {"schema": {"type": "string"}}},
@@ -95,7 +106,7 @@ def _operation(path: str, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": _NOT_NAME.sub("_", f"{route.method.lower()}_{path.strip('/')}"),
         "summary": route.summary,
-        "parameters": _parameters(path, route),
+        "parameters": _parameters(path, route, info),
         "responses": {
             str(route.status): response,
             "default": {"description": "ProblemDetails", **problem},
@@ -121,19 +132,21 @@ def _operation(path: str, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
 def openapi_document(root: web.Application) -> dict[str, Any]:
     served = _mounted(root)
     key_map, schemas = models_json_schema(
-        _models(route for _, route in served), by_alias=True, ref_template=REF_TEMPLATE
+        _models(route for _, route, _ in served), by_alias=True, ref_template=REF_TEMPLATE
     )
     paths: dict[str, dict[str, Any]] = {}
-    for path, route in served:
+    for path, route, info in served:
         template = _PATH_PARAMETER.sub(lambda m: "{" + m.group(1) + "}", path)
-        paths.setdefault(template, {})[route.method.lower()] = _operation(path, route, key_map)
+        paths.setdefault(template, {})[route.method.lower()] = _operation(
+            path, route, info, key_map
+        )
     return {
         "openapi": "3.1.0",
         "info": {"title": root[OPENAPI_TITLE], "version": "1.0.0"},
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": _security_schemes(route.scope for _, route in served),
+            "securitySchemes": _security_schemes(route.scope for _, route, _ in served),
         },
     }
 

@@ -240,6 +240,12 @@ async def test_openapi_lists_exactly_what_is_served(client: Client) -> None:
     assert post["operationId"] == "post_widgets_v1_widgets"
     patch = paths["/widgets/v1/widgets/{widgetId}"]["patch"]
     assert "application/merge-patch+json" in patch["requestBody"]["content"]
+    (version,) = [p for p in post["parameters"] if p["name"] == "Version"]
+    assert version["in"] == "header" and version["required"]
+    pattern = re.compile(version["schema"]["pattern"])
+    assert version["schema"]["default"] == VERSION["Version"]
+    assert pattern.match(VERSION["Version"]) and pattern.match(f"{VERSION['Version']}-impl:x:1")
+    assert not pattern.match("9.9.9")
     schemas = document["components"]["schemas"]
     assert "ProblemDetails" in schemas
     assert any("_links" in s.get("properties", {}) for s in schemas.values())
