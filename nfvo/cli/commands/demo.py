@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from nfvo.cli.catalog_client import NSDS, PACKAGES, Access, CatalogClient, onboa
 from nfvo.cli.commands.package import validate
 from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.demo_cloud import boot_existing_workload, observed_site, simulated_cloud
 from nfvo.store.connection import redis_for
 from nfvo.store.embedded import free_port
 from nfvo.store.events import Event, EventStream, publish, read_all
@@ -138,6 +140,21 @@ async def _forget(cli: CliContext, prefix: str) -> None:
             await redis.delete(key)
 
 
+async def _live_plan(inventory: Path, picture: Path) -> None:
+    _heading("The same plan on the simulated OpenStack, around what already runs there")
+    async with simulated_cloud(inventory) as vim:
+        click.echo("simulated OpenStack started from the same inventory (its own process)")
+        click.echo(f"another team's workload booted: {await boot_existing_workload(vim)}")
+        site = await observed_site(vim, inventory)
+    click.echo(
+        f"live graph read through openstacksdk: {site.servers_counted} server(s) counted"
+        + "".join(f"\n  note: {caveat}" for caveat in site.caveats)
+    )
+    plan = partial(plan_core, SHIPPED, inventory, "lab", CORE_NETWORKS, picture, site)
+    click.echo(await asyncio.to_thread(plan))
+    click.echo(f"picture: {picture}")
+
+
 def _plan(inventory: Path, picture: Path) -> None:
     _heading(f"Placement plan of the 5G core (level lab) on {inventory.name}")
     click.echo("networks: " + " ".join(CORE_NETWORKS))
@@ -172,6 +189,7 @@ def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path, output: Path) 
     _heading(f"Site inventory {inventory.name} (validated against its schema)")
     click.echo(yaml.safe_dump(load_inventory(inventory).summary(), sort_keys=False).rstrip())
     _plan(inventory, output / "placement-lab.png")
+    asyncio.run(_live_plan(inventory, output / "placement-lab-live.png"))
     _heading("Not built yet")
     for item in NOT_BUILT:
         click.echo(f"  - {item}")

@@ -266,11 +266,13 @@ def plan_core(
     level: str = "lab",
     networks: Sequence[str] = CORE_NETWORKS,
     picture: Path | None = None,
+    site: LiveGraph | None = None,
 ) -> str:
     """Plan the NSD found in ``packages_dir`` with its VNF packages (what ``make demo``
-    shows); returns the text ``nfvo placement plan`` prints, explanation included."""
+    shows), on the empty site or on ``site``; returns the text ``nfvo placement plan``
+    prints, explanation included."""
     inputs = PlanInputs(None, (), packages_dir, inventory, tuple(networks), level)
-    planned = run_plan(inputs)
+    planned = run_plan(inputs, site)
     if picture is not None and planned.report.feasible:
         write_picture(planned, picture, _title(planned, inventory, level))
     return render_text(planned.report)

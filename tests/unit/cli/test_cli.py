@@ -35,6 +35,10 @@ def test_bad_configuration_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> 
     assert "Traceback" not in result.output
 
 
+def upf_row(output: str) -> list[str]:
+    return next(line.split() for line in output.splitlines() if line.startswith("upf-0 "))
+
+
 def test_demo_runs_on_embedded_defaults(
     monkeypatch: pytest.MonkeyPatch, redis_url: str, tmp_path: Path
 ) -> None:
@@ -46,7 +50,13 @@ def test_demo_runs_on_embedded_defaults(
     assert "vfs_per_physnet" in result.output
     assert "5gc-sa         nsd   1.0.0    9 VNF profiles  valid" in result.output
     assert "VDU upf: 8 vCPU, 16 GiB, 20 GB disk, dedicated CPUs" in result.output
-    assert "upf-0" in result.output
+    offline, live = result.output.split("around what already runs there")
+    # The pinned CPUs another team's server holds on cell 0 send the UPF to cell 1.
+    assert "another team's workload booted: 20 pinned vCPUs, 32 GiB on compute-01" in live
+    assert "1 server(s) counted" in live
+    assert upf_row(offline)[3:6] == ["compute-01", "az-1", "0"]
+    assert upf_row(live)[3:6] == ["compute-01", "az-1", "1"]
+    assert (tmp_path / "placement-lab-live.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "placement-lab.png").read_bytes().startswith(b"\x89PNG")
     onboarded = [line for line in result.output.splitlines() if "ONBOARDED" in line]
     assert len(onboarded) == 20  # as each ends, then listed through the API
