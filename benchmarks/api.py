@@ -118,6 +118,16 @@ def wait_for_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it is still there after 30 s: a run never leaves one behind."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def main() -> None:
     with EmbeddedRedis() as store, tempfile.TemporaryDirectory() as data:
         port, bare_port = free_port(), free_port()
@@ -157,8 +167,7 @@ def main() -> None:
             )
         finally:
             for process in (serve, bare):
-                process.terminate()
-                process.wait(10)
+                stop(process)
     for result in (ours, theirs, listing):
         assert result["ok"] == result["requests"], result
     figures = {

@@ -43,7 +43,11 @@ async def serve(settings: Settings, *, concurrency: int = 4, grace: float = 10.0
         blobs = LocalBlobStore(settings.effective_blob_dir)
         app = build_app(settings, redis, blobs, keyspace=keyspace)
         pool = WorkerPool(redis, keyspace, REGISTRY, concurrency=concurrency)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # In-flight requests get the same grace as running jobs, then are cut; aiohttp
+        # spends its timeout twice (waiting, then cancelling), hence half.
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=grace / 2
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.api_host, settings.api_port)
@@ -54,8 +58,8 @@ async def serve(settings: Settings, *, concurrency: int = 4, grace: float = 10.0
             await stop.wait()
             click.echo("stopping")
         finally:
-            await pool.stop(grace=grace)
-            await runner.cleanup()
+            # Jobs and in-flight requests share one grace period rather than one each.
+            await asyncio.gather(pool.stop(grace=grace), runner.cleanup())
 
 
 @click.command("serve")
