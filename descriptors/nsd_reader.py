@@ -19,6 +19,7 @@ from descriptors.node_types import NS, NS_VL, SAP, VNF
 from descriptors.policies import default_level, placement_rules
 from descriptors.problems import has_errors
 from descriptors.tosca import (
+    layer_protocols,
     nodes_of,
     plain,
     policies_of,
@@ -88,9 +89,7 @@ def _ns_virtual_link(node: Any) -> NsVirtualLink:
     profile = props.get("vl_profile") or {}
     return NsVirtualLink(
         vl_id=node.name,
-        layer_protocols=[
-            str(p) for p in (props.get("connectivity_type") or {}).get("layer_protocols", [])
-        ],
+        layer_protocols=layer_protocols(props),
         description=str(props.get("description") or ""),
         max_bitrate=(profile.get("max_bitrate_requirements") or {}).get("root"),
         min_bitrate=(profile.get("min_bitrate_requirements") or {}).get("root"),

@@ -367,6 +367,11 @@ def properties(entity: Any) -> dict[str, Any]:
     return {name: plain(prop.value) for name, prop in entity.get_properties().items()}
 
 
+def layer_protocols(props: dict[str, Any]) -> list[str]:
+    """A virtual link's ``connectivity_type.layer_protocols`` (VNF and NS links alike)."""
+    return [str(p) for p in (props.get("connectivity_type") or {}).get("layer_protocols", [])]
+
+
 def requirements(node: Any) -> list[tuple[str, str]]:
     """A node template's requirements as (requirement name, target node name)."""
     found: list[tuple[str, str]] = []

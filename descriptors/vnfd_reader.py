@@ -30,6 +30,7 @@ from descriptors.node_types import STORAGE, VDU, VDU_CP, VNF, VNF_VL
 from descriptors.policies import default_level, placement_rules
 from descriptors.problems import has_errors
 from descriptors.tosca import (
+    layer_protocols,
     nodes_of,
     parse_template,
     plain,
@@ -215,9 +216,7 @@ def _virtual_link(node: Any) -> VirtualLink:
     l3 = protocol.get("l3_protocol_data") or {}
     return VirtualLink(
         vl_id=node.name,
-        layer_protocols=[
-            str(p) for p in (props.get("connectivity_type") or {}).get("layer_protocols", [])
-        ],
+        layer_protocols=layer_protocols(props),
         description=str(props.get("description") or ""),
         network_type=l2.get("network_type"),
         mtu=l2.get("mtu"),

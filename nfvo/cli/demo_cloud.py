@@ -71,13 +71,12 @@ async def simulated_cloud(inventory: Path) -> AsyncIterator[Vim]:
 async def boot_existing_workload(vim: Vim) -> str:
     """Boot :data:`WORKLOAD` on its host, as the cloud's other users would."""
     network = await vim.network.network(WORKLOAD_NETWORK)
-    images = await vim.session.request("image", "GET", "/images", call="images")
-    image_id = next(image["id"] for image in images["images"] if image["name"] == "cirros")
+    image = await vim.storage.image_named("cirros")
     identity = ResourceIdentity("another-team", "db")
     port = await vim.network.create_port(PortRequest(identity, network.id))
     flavor = await vim.compute.ensure_flavor(flavour_spec(WORKLOAD))
     request = ServerRequest(
-        identity, image_id, flavor.id, [port.id], zone=WORKLOAD_ZONE, host=WORKLOAD_HOST
+        identity, image.id, flavor.id, [port.id], zone=WORKLOAD_ZONE, host=WORKLOAD_HOST
     )
     server = await vim.compute.create_server(request)
     active = await vim.compute.wait_for_server(server.id, interval=0.05)

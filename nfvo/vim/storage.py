@@ -55,6 +55,17 @@ class Storage:
         images = [_image(i) for i in body.get("images", []) if i.get(HASH_PROPERTY) == image_hash]
         return images[0] if images else None
 
+    async def image_named(self, name: str) -> Image:
+        """An active image an operator uploaded under ``name`` (Glance filters names exactly)."""
+        body = await self.session.request(
+            "image", "GET", "/images", call="find image by name",
+            params={"name": name, "status": "active"},
+        )  # fmt: skip
+        images = [_image(i) for i in body.get("images", []) if i.get("name") == name]
+        if not images:
+            raise VimNotFound(self.session.name, "find image", f"no active image named {name!r}")
+        return images[0]
+
     async def ensure_image(self, request: ImageRequest) -> Image:
         """The active image with the package's hash, uploading it only if absent."""
 

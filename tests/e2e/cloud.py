@@ -64,8 +64,7 @@ async def boot(vim: Vim, vnfc: VnfcRequest, host: str | None, zone: str) -> str:
         for _, (_, net) in SITE_NETWORKS.items()
         for name in [net]
     }
-    images = await vim.session.request("image", "GET", "/images", call="images")
-    image_id = next(i["id"] for i in images["images"] if i["name"] == "cirros")
+    image_id = (await vim.storage.image_named("cirros")).id
     ports = []
     for index, interface in enumerate(vnfc.requirement.interfaces):
         assert interface.logical_network is not None

@@ -7,13 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from click.testing import CliRunner
 
 from descriptors.summary import SHIPPED
 from nfvo.cli.commands.placement import CORE_NETWORKS
 from nfvo.cli.main import cli
-from nfvo.store.keys import Keyspace
 from simulators.openstack.inventory import INVENTORY_DIR
 from tests.support.processes import ManagedProcess, port_open
 
@@ -31,23 +29,6 @@ def cloud(process_factory: type[ManagedProcess], free_port: int, tmp_path: Path)
     )  # fmt: skip
     simulator.start()
     return clouds
-
-
-@pytest.fixture
-def runner(
-    redis_url: str, keyspace: Keyspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[CliRunner]:
-    for name in ("NFVO_CONFIG", "REDIS_URL", "NFVO_SECRET_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NFVO_REDIS_URL", redis_url)
-    monkeypatch.setenv("NFVO_KEY_PREFIX", keyspace.prefix)
-    monkeypatch.setenv("NFVO_DATA_DIR", str(tmp_path / "data"))
-    yield CliRunner()
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=keyspace.pattern()))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def plan(runner: CliRunner, vim: str) -> str:

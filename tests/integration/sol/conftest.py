@@ -7,16 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from nfvo.sol.auth import authentication_from_settings
+from nfvo.store.keys import Keyspace
+from tests.integration.sol.secured import secured_app, secured_settings
 from tests.integration.sol.widgets_api import make_app
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with TestClient(TestServer(make_app(), host="127.0.0.1")) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def secured_client(
+    tmp_path: Path, redis: aioredis.Redis, keyspace: Keyspace
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The gizmos API behind the built-in token endpoint's authentication."""
+    auth = authentication_from_settings(secured_settings(tmp_path))
+    async with TestClient(TestServer(secured_app(redis, keyspace, auth))) as test_client:
         yield test_client
 
 

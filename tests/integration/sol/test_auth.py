@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,8 @@ VERSION = {"Version": "1.0.0"}
 
 
 @pytest.fixture
-async def client(
-    tmp_path: Path, redis: aioredis.Redis, keyspace: Keyspace
-) -> AsyncIterator[Client]:
-    auth = authentication_from_settings(secured_settings(tmp_path))
-    async with TestClient(TestServer(secured_app(redis, keyspace, auth))) as test_client:
-        yield test_client
+def client(secured_client: Client) -> Client:
+    return secured_client
 
 
 async def test_no_token_is_401_with_a_bearer_challenge(client: Client) -> None:

@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from nfvo.sol.auth import authentication_from_settings
 from nfvo.sol.problems import NotFound
 from nfvo.sol.tenancy import READ_ONBOARDED_SCOPE, OwnedRecords, can_read_package
 from nfvo.sol.tokens import Principal
 from nfvo.store.events import EventStream, read_all
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
-from tests.integration.sol.secured import SECRETS, bearer, secured_app, secured_settings, token_for
+from tests.integration.sol.secured import SECRETS, bearer, token_for
 
 Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
-async def client(
-    tmp_path: Path, redis: aioredis.Redis, keyspace: Keyspace
-) -> AsyncIterator[Client]:
-    auth = authentication_from_settings(secured_settings(tmp_path))
-    async with TestClient(TestServer(secured_app(redis, keyspace, auth))) as test_client:
-        yield test_client
+def client(secured_client: Client) -> Client:
+    return secured_client
 
 
 async def test_a_second_tenant_sees_and_changes_nothing_of_the_first(client: Client) -> None:

@@ -22,8 +22,7 @@ def identity(resource: str, index: int = 0) -> ResourceIdentity:
 
 
 async def image_id(vim: Vim) -> str:
-    body = await vim.session.request("image", "GET", "/images", call="list images")
-    return next(i["id"] for i in body["images"] if i["name"] == "cirros")
+    return (await vim.storage.image_named("cirros")).id
 
 
 async def test_microversion_is_negotiated(vim: Vim) -> None:
@@ -112,6 +111,8 @@ async def test_errors_name_the_vim_the_call_and_openstacks_message(vim: Vim) -> 
     assert str(caught.value).startswith("VIM lab: show server failed (404")
     with pytest.raises(VimNotFound, match="no network named 'nope'"):
         await vim.network.network("nope")
+    with pytest.raises(VimNotFound, match="VIM lab: find image failed: no active image named"):
+        await vim.storage.image_named("cirros-but-not")
 
 
 async def test_server_groups_by_name(vim: Vim) -> None:

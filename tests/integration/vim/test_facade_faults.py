@@ -29,8 +29,7 @@ async def test_flaky_cloud_still_gives_each_resource_once(
     vim: Vim, sim: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="nfvo.vim.session")
-    images = await vim.session.request("image", "GET", "/images", call="list images")
-    image_id = next(i["id"] for i in images["images"] if i["name"] == "cirros")
+    image_id = (await vim.storage.image_named("cirros")).id
     flavor = await vim.compute.ensure_flavor(FlavorSpec(1, 1024, 5))
     mgmt = await vim.network.network("mgmt")
     for service in ("compute", "network"):

@@ -98,14 +98,13 @@ def worker(
 
 
 async def job_params(admin: Vim, sim: SimProcess, pause: tuple[float, float]) -> dict[str, Any]:
-    images = await admin.session.request("image", "GET", "/images", call="list images")
     flavor = await admin.compute.ensure_flavor(FlavorSpec(1, 512, 1))
     return {
         "clouds_yaml": str(sim.clouds_yaml),
         "cloud": "sim",
         "vnf": str(uuid.uuid4()),
         "network_id": (await admin.network.network("mgmt")).id,
-        "image_id": next(i["id"] for i in images["images"] if i["name"] == "cirros"),
+        "image_id": (await admin.storage.image_named("cirros")).id,
         "flavor_id": flavor.id,
         "count": COUNT,
         "pause": pause,
@@ -172,7 +171,16 @@ async def crash_rounds(
     return jobs, job.id
 
 
-async def test_sigkilled_worker_five_times_makes_each_resource_once(
+@pytest.mark.parametrize(
+    ("kills", "pause"),
+    [
+        pytest.param(5, (0.03, 0.1), id="five"),
+        pytest.param(20, (0.1, 0.3), id="twenty", marks=pytest.mark.deep),
+    ],
+)
+async def test_a_sigkilled_worker_makes_each_resource_once(
+    kills: int,
+    pause: tuple[float, float],
     process_factory: type[ManagedProcess],
     redis_url: str,
     redis: aioredis.Redis,
@@ -180,24 +188,9 @@ async def test_sigkilled_worker_five_times_makes_each_resource_once(
     sim_process: SimProcess,
     admin: Vim,
 ) -> None:
-    params = await job_params(admin, sim_process, pause=(0.03, 0.1))
+    params = await job_params(admin, sim_process, pause=pause)
     process = worker(process_factory, redis_url, keyspace)
-    jobs, job_id = await crash_rounds(process, redis, keyspace, params, kills=5)
-    await assert_each_resource_once(admin, sim_process, jobs, job_id, params["vnf"])
-
-
-@pytest.mark.deep
-async def test_sigkilled_worker_twenty_times_makes_each_resource_once(
-    process_factory: type[ManagedProcess],
-    redis_url: str,
-    redis: aioredis.Redis,
-    keyspace: Keyspace,
-    sim_process: SimProcess,
-    admin: Vim,
-) -> None:
-    params = await job_params(admin, sim_process, pause=(0.1, 0.3))
-    process = worker(process_factory, redis_url, keyspace)
-    jobs, job_id = await crash_rounds(process, redis, keyspace, params, kills=20)
+    jobs, job_id = await crash_rounds(process, redis, keyspace, params, kills=kills)
     await assert_each_resource_once(admin, sim_process, jobs, job_id, params["vnf"])
 
 

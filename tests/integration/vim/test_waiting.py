@@ -41,8 +41,7 @@ async def booting_sim(redis_url: str, keyspace: Keyspace) -> AsyncIterator[Simul
 
 
 async def boot(vim: Vim, index: int) -> str:
-    images = await vim.session.request("image", "GET", "/images", call="list images")
-    image_id = next(i["id"] for i in images["images"] if i["name"] == "cirros")
+    image_id = (await vim.storage.image_named("cirros")).id
     flavor = await vim.compute.ensure_flavor(FlavorSpec(1, 512, 1))
     mgmt = await vim.network.network("mgmt")
     port = await vim.network.create_port(PortRequest(ResourceIdentity(VNF, "cp", index), mgmt.id))
