@@ -39,6 +39,7 @@ from nfvo.sol.callbacks import CallbackClient, CallbackError, SubscriptionAuthen
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
 from nfvo.store.secrets import SecretBox
+from nfvo.store.tasks import cancel_and_wait, sleep_unless
 
 log = logging.getLogger("nfvo.sol.notifications")
 
@@ -131,6 +132,7 @@ class Notifier:
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _supervisor: asyncio.Task[None] | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _holder: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
@@ -219,13 +221,14 @@ class Notifier:
 
     async def start(self) -> None:
         if self._supervisor is None:
+            self._stopping.clear()
             self._supervisor = asyncio.create_task(self._supervise(), name="notifications")
 
     async def stop(self) -> None:
-        tasks = [task for task in (self._supervisor, *self._tasks.values()) if task]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Stop delivering, in bounded time; what is queued stays queued for the next start."""
+        self._stopping.set()  # the supervisor ends even if a cancellation were lost
+        self._wake.set()
+        await cancel_and_wait([self._supervisor, *self._tasks.values()])
         self._supervisor = None
         self._tasks.clear()
         await self.client.close()
@@ -241,7 +244,7 @@ class Notifier:
         await self.redis.delete(self.keyspace.queue(QUEUE, subscription_id))
 
     async def _supervise(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 members = await self.redis.smembers(self.keyspace.queues(QUEUE))
             except RedisError as error:
@@ -252,8 +255,7 @@ class Notifier:
                 task = self._tasks.get(text)
                 if task is None or task.done():
                     self._tasks[text] = asyncio.create_task(self._drain(_Member.parse(text)))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.policy.poll_interval)
+            await sleep_unless(self._wake, self.policy.poll_interval)
             self._wake.clear()
 
     async def _lease(self, member: _Member, milliseconds: int) -> bool:
@@ -291,8 +293,11 @@ class Notifier:
             # for good (the supervisor starts the queue's task again on its next look).
             log.exception("notification delivery failed", extra={"subscription": member.id})
         finally:
-            with contextlib.suppress(RedisError, asyncio.CancelledError):
-                await asyncio.shield(self._lease(member, 0))
+            # Shielded, so a stop does not cut the release short; bounded, so a Redis
+            # that does not answer cannot hold the stop (the lease then lapses by itself).
+            with contextlib.suppress(RedisError, TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await asyncio.shield(self._lease(member, 0))
 
     async def _deliver(
         self, subscription: Mapping[str, Any], entry: bytes, member: _Member, lease_ms: int

@@ -17,7 +17,6 @@ cancellation request, which is how a cancellation reaches the step in progress.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from redis.exceptions import RedisError
 from nfvo.store.errors import LeaseLost
 from nfvo.store.guards import Fence
 from nfvo.store.keys import Keyspace
+from nfvo.store.tasks import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,7 @@ class LeaseKeeper:
     async def _renew_forever(self) -> None:
         expires = time.monotonic() + self.ttl
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), self.ttl / 3)
-            if self._stopped.is_set():
+            if await sleep_unless(self._stopped, self.ttl / 3):
                 return
             try:
                 cancel = await self._renew_once()

@@ -9,7 +9,6 @@ notification converters produce. The first round only records what is there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ import redis.asyncio as aioredis
 
 from nfvo.store.events import Event, EventStream, publish
 from nfvo.store.keys import Keyspace
+from nfvo.store.tasks import sleep_unless
 from nfvo.vim.facade import Vim
 
 # Overlap between rounds: Nova's timestamps have second resolution and clocks drift.
@@ -121,5 +121,4 @@ class VimPoller:
     async def run(self, stop: asyncio.Event, interval: float = 10.0) -> None:
         while not stop.is_set():
             await self.poll_once()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+            await sleep_unless(stop, interval)

@@ -224,3 +224,17 @@ async def test_tls_cert_uses_our_client_certificate(
     with pytest.raises(ValueError, match="no client certificate"):
         bare.client.check(SubscriptionAuthentication.model_validate(auth))
     await server.stop()
+
+
+async def test_stop_ends_when_a_wake_races_the_cancellation(
+    redis: aioredis.Redis, keyspace: Keyspace
+) -> None:
+    # A publish wakes the supervisor just as stop() cancels it: on Python 3.11,
+    # asyncio.wait_for swallowed that cancellation and stop() waited for ever.
+    for _ in range(30):
+        notifier = make_notifier(redis, keyspace)
+        await notifier.start()
+        await asyncio.sleep(0.01)
+        await publish(notifier, 1)
+        async with asyncio.timeout(8):
+            await notifier.stop()
