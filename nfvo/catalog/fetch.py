@@ -21,11 +21,11 @@ import aiohttp
 
 from descriptors.problems import Problem
 from nfvo.catalog.records import Kind, StoredProblem
-from nfvo.catalog.store import CatalogStore, blob_store_for
+from nfvo.catalog.store import CatalogStore
 from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.callbacks import basic_header
 from nfvo.sol.problems import InvalidRequest
-from nfvo.store.blobs import BlobTooLarge
+from nfvo.store.blobs import BLOBS, BlobTooLarge
 from nfvo.store.steps import StepContext
 
 
@@ -95,7 +95,7 @@ async def fetch_into(
 
 async def fetch_step(ctx: StepContext) -> Mapping[str, Any]:
     """The job's first step for a from-URI upload: fetch, then hand over to onboarding."""
-    store = CatalogStore(ctx.redis, ctx.keyspace, blob_store_for(ctx.keyspace))
+    store = CatalogStore(ctx.redis, ctx.keyspace, ctx[BLOBS])
     kind = Kind(ctx.params["kind"])
     record = await store.find(kind, ctx.params["id"])
     if record is None or record.onboarding_state is not OnboardingState.UPLOADING:

@@ -29,8 +29,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from nfvo.catalog.notification_wire import (
     CatalogNotification,
     NsdChangeNotification,
@@ -55,10 +53,8 @@ from nfvo.catalog.records import CatalogRecord, Kind
 from nfvo.catalog.store import noun
 from nfvo.catalog.views import NSD_ROOT, VNFPKGM_ROOT, failure_details, resource_href
 from nfvo.catalog.wire import OnboardingState
-from nfvo.sol.callbacks import CallbackClient
 from nfvo.sol.notifications import Matches, Notifier, SubscriptionApi
 from nfvo.sol.wire import Link
-from nfvo.store.keys import Keyspace
 
 LOG = logging.getLogger("nfvo.catalog")
 
@@ -308,11 +304,6 @@ def notice_of(record: CatalogRecord, event: Event) -> Notice | None:
         body=notification.to_wire(),
         matches=pkgm_matches(record) if vnf else nsdm_matches(record),
     )
-
-
-def publisher(redis: aioredis.Redis, keyspace: Keyspace) -> Notifier:
-    """A notifier that only queues (a job's process need not deliver: ``serve`` does)."""
-    return Notifier(redis, keyspace, CallbackClient())
 
 
 class Notices:

@@ -27,12 +27,14 @@ from descriptors.loader import LoadedPackage, load_package
 from descriptors.problems import DescriptorError, Problem, Severity
 from nfvo.catalog.fetch import fetch_step
 from nfvo.catalog.files import collect_files, package_path, pnfd_summary, write_source
-from nfvo.catalog.notices import Event, Notices, publisher
+from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.records import CatalogRecord, Kind, StoredImage, StoredProblem
-from nfvo.catalog.store import CatalogStore, blob_store_for, noun
+from nfvo.catalog.store import CatalogStore, noun
 from nfvo.catalog.wire import OnboardingState, OperationalState
+from nfvo.sol.notifications import NOTIFIER
+from nfvo.store.blobs import BLOBS
 from nfvo.store.errors import LeaseLost, TransientError
-from nfvo.store.steps import REGISTRY, Step, StepContext, sequence
+from nfvo.store.steps import JobRegistry, Step, StepContext, sequence
 
 LOG = logging.getLogger("nfvo.catalog")
 ONBOARD_JOB = "catalog.onboard"
@@ -194,7 +196,7 @@ def _failed(record: CatalogRecord, problems: Sequence[Problem]) -> CatalogRecord
 
 
 async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
-    store = CatalogStore(ctx.redis, ctx.keyspace, blob_store_for(ctx.keyspace))
+    store = CatalogStore(ctx.redis, ctx.keyspace, ctx[BLOBS])
     kind = Kind(ctx.params["kind"])
     record = await store.find(kind, ctx.params["id"])
     if record is None or record.onboarding_state is not OnboardingState.PROCESSING:
@@ -218,13 +220,13 @@ async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
 
 async def notify_step(ctx: StepContext) -> Mapping[str, Any]:
     """Queue the notification of the stored outcome (ONBOARDED or ERROR)."""
-    store = CatalogStore(ctx.redis, ctx.keyspace, blob_store_for(ctx.keyspace))
+    store = CatalogStore(ctx.redis, ctx.keyspace, ctx[BLOBS])
     record = await store.find(Kind(ctx.params["kind"]), ctx.params["id"])
     event = _OUTCOMES.get(record.onboarding_state) if record else None
     if record is None or event is None:
         return {"skipped": True}  # deleted meanwhile, or onboarding did not finish
     try:
-        queued = await Notices(publisher(ctx.redis, ctx.keyspace)).publish(record, event)
+        queued = await Notices(ctx[NOTIFIER]).publish(record, event)
     except (RedisError, ConnectionError, TimeoutError) as exc:
         if ctx.attempt < NOTIFY_ATTEMPTS:
             raise TransientError(f"notifications not queued: {exc}") from exc
@@ -246,5 +248,5 @@ def _plan(params: Mapping[str, Any]) -> list[Step]:
     return sequence(onboard, notify)
 
 
-if ONBOARD_JOB not in REGISTRY:
-    REGISTRY.register(ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600)
+def register_onboarding(registry: JobRegistry) -> None:
+    registry.register(ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600, needs=(BLOBS, NOTIFIER))

@@ -34,7 +34,7 @@ from nfvo.catalog.files import content_key
 from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
-from nfvo.catalog.store import CatalogStore, Listed, bind_blob_store, noun
+from nfvo.catalog.store import CatalogStore, Listed, noun
 from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
@@ -72,7 +72,6 @@ class Catalogue:
         *,
         notifier: Notifier,
     ) -> None:
-        bind_blob_store(keyspace, blobs)  # the onboarding job finds it there
         self.store = CatalogStore(redis, keyspace, blobs)
         self.jobs = Jobs(redis, keyspace)
         self.limits = limits

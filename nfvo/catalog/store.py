@@ -1,8 +1,7 @@
 """The catalogue's documents and blobs: one repository per kind, one for descriptor models.
 
-Shared by the service (API calls) and the onboarding job, which finds the blob store
-bound to its keyspace here (a job step is given Redis and a keyspace, not the
-process's blob store, so ``nfvo serve`` binds one per keyspace at start).
+Shared by the service (API calls) and the onboarding job, whose steps are handed the
+process's blob store by the runtime (``ctx[BLOBS]``).
 """
 
 from __future__ import annotations
@@ -16,29 +15,11 @@ import redis.asyncio as aioredis
 
 from nfvo.catalog.records import MODEL_KIND, CatalogRecord, Kind
 from nfvo.catalog.views import index_names, index_values
-from nfvo.sol.problems import NotFound, ServiceUnavailable
+from nfvo.sol.problems import NotFound
 from nfvo.store.blobs import BlobStore
 from nfvo.store.guards import Guard
 from nfvo.store.keys import Keyspace, is_valid_id
 from nfvo.store.repository import Repository, Versioned
-
-_BLOBS: dict[str, BlobStore] = {}
-
-
-def bind_blob_store(keyspace: Keyspace, blobs: BlobStore) -> None:
-    """Make ``blobs`` the store onboarding jobs of ``keyspace`` use in this process."""
-    _BLOBS[keyspace.prefix] = blobs
-
-
-def blob_store_for(keyspace: Keyspace) -> BlobStore:
-    try:
-        return _BLOBS[keyspace.prefix]
-    except KeyError:
-        # Transient for the job runner's purposes would loop; this is a wiring mistake.
-        raise ServiceUnavailable(
-            f"no blob store is bound for keyspace {keyspace.prefix!r} in this process"
-        ) from None
-
 
 Listed = tuple[str, CatalogRecord]  # (creation key, record)
 

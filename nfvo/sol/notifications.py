@@ -22,14 +22,13 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from aiohttp import web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
@@ -38,8 +37,9 @@ from nfvo.log import redact_text
 from nfvo.sol.callbacks import CallbackClient, CallbackError, SubscriptionAuthentication
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
+from nfvo.store.resources import ResourceKey
 from nfvo.store.secrets import SecretBox
-from nfvo.store.tasks import cancel_and_wait, sleep_unless
+from nfvo.store.tasks import cancel_and_wait, sleep_unless, until_stopped
 
 log = logging.getLogger("nfvo.sol.notifications")
 
@@ -233,11 +233,13 @@ class Notifier:
         self._tasks.clear()
         await self.client.close()
 
-    async def cleanup_ctx(self, _app: web.Application) -> AsyncIterator[None]:
-        """For ``make_root_app(cleanup_ctx=[notifier.cleanup_ctx])``."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set: a service for the runtime's supervisor."""
         await self.start()
-        yield
-        await self.stop()
+        try:
+            await until_stopped(stop, self._supervisor)
+        finally:
+            await self.stop()
 
     async def forget(self, subscription_id: str) -> None:
         """A deleted subscription's queue goes too (its task ends on its next look)."""
@@ -352,3 +354,6 @@ def _wanted(flt: Any, notification_type: str, matches: Matches | None) -> bool:
     if types and notification_type not in types:
         return False
     return matches is None or matches(flt)
+
+
+NOTIFIER: ResourceKey[Notifier] = ResourceKey("notifier", Notifier)

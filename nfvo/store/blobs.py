@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from nfvo.sol.problems import NotFound, PayloadTooLarge, RangeNotSatisfiable
+from nfvo.store.resources import ResourceKey
 
 CHUNK = 1 << 20
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,7}$")
@@ -176,3 +177,6 @@ def _commit(temporary: Path, path: Path, sha256: str) -> None:
     digest_temporary.write_text(sha256)
     os.replace(digest_temporary, _digest_path(path))
     os.replace(temporary, path)
+
+
+BLOBS: ResourceKey[BlobStore] = ResourceKey("blob store", BlobStore)

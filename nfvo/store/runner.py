@@ -35,6 +35,7 @@ from nfvo.store.guards import Fence
 from nfvo.store.jobs import CancelMode, JobRecord, JobState
 from nfvo.store.keys import Keyspace
 from nfvo.store.leases import LeaseScripts, fenced_hset
+from nfvo.store.resources import Resources
 from nfvo.store.steps import (
     JobDefinition,
     Step,
@@ -72,8 +73,10 @@ class JobRunner:
         job: JobRecord,
         definition: JobDefinition,
         fence: Fence,
+        resources: Resources,
     ) -> None:
         self._redis = redis
+        self._resources = resources
         self._keyspace = keyspace
         self._scripts = scripts
         self._job = job
@@ -258,6 +261,7 @@ class JobRunner:
             keyspace=self._keyspace,
             fence=self._fence,
             cancel_requested=lambda: self._cancel is not None,
+            resources=self._resources,
         )
         try:
             async with asyncio.timeout(step.timeout) as deadline:

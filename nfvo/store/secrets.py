@@ -13,6 +13,8 @@ VIMs must then be added again, and subscriptions with credentials made again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from nfvo.config import Settings
+from nfvo.store.resources import ResourceKey
 
 KEY_FILE_NAME = "secrets.key"
 MASK = "******"
@@ -30,6 +33,12 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte secret for ``purpose`` (e.g. signing page markers), the same in every
+        process that shares the key, and revealing nothing of the key itself."""
+        return hmac.new(self._key, f"nfvo:{purpose}".encode(), hashlib.sha256).digest()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
@@ -68,3 +77,6 @@ def key_file(path: Path) -> bytes:
     finally:
         os.unlink(temporary)
     return path.read_bytes().strip()
+
+
+SECRETS: ResourceKey[SecretBox] = ResourceKey("secret box", SecretBox)

@@ -1,11 +1,16 @@
 """Steps, their durable records, and the registry of job types.
 
-A job type is registered with a *plan*: a function from the job's parameters to its
-steps (a DAG: each step names the steps it comes ``after``; independent steps may run
-concurrently). The plan must be deterministic, because a resumed job rebuilds it and
-recognises finished steps by name. Each step's handler receives a
+Each process keeps its own :class:`JobRegistry`, filled by each domain package's
+``register_jobs(registry)`` (nothing registers on import). A job type is registered
+with a *plan*: a function from the job's parameters to its steps (a DAG: each step
+names the steps it comes ``after``; independent steps may run concurrently). The plan
+must be deterministic, because a resumed job rebuilds it and recognises finished steps
+by name. Each step's handler receives a
 :class:`StepContext` and returns its outputs (created resource ids, ...), which are
-stored in its :class:`StepRecord` and shown to the steps after it.
+stored in its :class:`StepRecord` and shown to the steps after it. A handler gets
+the services it uses from the context by typed key (``ctx[BLOBS]``), never from module
+globals; the job type names those keys (``needs``), so a process that lacks one
+refuses to start rather than failing the job.
 
 Because a job may run twice (a worker may die after a step's effect and before its
 record), every handler must be idempotent: find before create, tag what it creates.
@@ -15,16 +20,19 @@ from __future__ import annotations
 
 import graphlib
 import random
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
 
 from nfvo.store.guards import Fence
 from nfvo.store.keys import Keyspace
+from nfvo.store.resources import ResourceKey, Resources
+
+T = TypeVar("T")
 
 
 class StepStatus(StrEnum):
@@ -105,6 +113,10 @@ class StepContext:
     keyspace: Keyspace
     fence: Fence  # pass to repository writes so a worker that lost the job cannot write
     cancel_requested: Callable[[], bool]  # a graceful cancellation is pending
+    resources: Resources  # the process's services, by typed key
+
+    def __getitem__(self, key: ResourceKey[T]) -> T:
+        return self.resources[key]
 
 
 StepHandler = Callable[[StepContext], Awaitable[Mapping[str, Any] | None]]
@@ -159,6 +171,7 @@ class JobDefinition:
     # Independent steps running at once in one job: bounded, because each holds Redis
     # connections and VIM calls, and a wide plan must not exhaust either.
     max_parallel: int = DEFAULT_MAX_PARALLEL
+    needs: frozenset[ResourceKey[Any]] = frozenset()  # what its steps read from the context
 
 
 class UnknownJobType(LookupError):
@@ -178,6 +191,7 @@ class JobRegistry:
         *,
         timeout: float | None = None,
         max_parallel: int = DEFAULT_MAX_PARALLEL,
+        needs: Iterable[ResourceKey[Any]] = (),
     ) -> None:
         if job_type in self._definitions:
             raise ValueError(f"job type {job_type!r} is already registered")
@@ -187,7 +201,9 @@ class JobRegistry:
             plan = _fixed_plan(fixed)
         if max_parallel < 1:
             raise ValueError("max_parallel must be at least 1")
-        self._definitions[str(job_type)] = JobDefinition(str(job_type), plan, timeout, max_parallel)
+        self._definitions[str(job_type)] = JobDefinition(
+            str(job_type), plan, timeout, max_parallel, frozenset(needs)
+        )
 
     def get(self, job_type: str) -> JobDefinition:
         try:
@@ -201,14 +217,14 @@ class JobRegistry:
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._definitions))
 
+    def check(self, resources: Resources) -> None:
+        """Raise MissingResource if ``resources`` lack what a registered job type needs."""
+        for definition in self._definitions.values():
+            resources.require(definition.needs, who=f"job type {definition.job_type}")
+
 
 def _fixed_plan(steps: list[Step]) -> Plan:
     def plan(_params: Mapping[str, Any]) -> list[Step]:
         return steps
 
     return plan
-
-
-# The process-wide registry: domain packages register their job types here at import,
-# and `nfvo worker --import MODULE` imports the modules that do.
-REGISTRY = JobRegistry()

@@ -36,8 +36,10 @@ from nfvo.store.jobs import (
 )
 from nfvo.store.keys import Keyspace
 from nfvo.store.leases import LeaseKeeper, LeaseScripts, acquire_lease
+from nfvo.store.resources import Resources
 from nfvo.store.runner import JobOutcome, JobRunner
-from nfvo.store.steps import REGISTRY, JobRegistry, UnknownJobType
+from nfvo.store.steps import JobRegistry, UnknownJobType
+from nfvo.store.tasks import until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +67,26 @@ class WorkerPool:
         self,
         redis: aioredis.Redis,
         keyspace: Keyspace,
-        registry: JobRegistry = REGISTRY,
+        registry: JobRegistry,
+        resources: Resources | None = None,
         *,
         concurrency: int = 4,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         name: str | None = None,
         poll_seconds: float = 0.5,
+        grace: float = 10.0,
     ) -> None:
         if concurrency < 1 or lease_seconds <= 0:
             raise ValueError("a pool needs at least one slot and a positive lease")
+        resources = resources or Resources().freeze()
+        registry.check(resources)  # a wiring mistake stops the process, not a job
         self._redis = redis
         self._keyspace = keyspace
         self._registry = registry
+        self._resources = resources
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
+        self.grace = grace  # what running jobs get to finish when the pool stops
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._poll_ms = int(poll_seconds * 1000)
         self._jobs = Jobs(redis, keyspace)
@@ -128,6 +136,14 @@ class WorkerPool:
                 task.cancel()
             if pending:  # bounded: a cancelled Redis call must not hold the stop forever
                 await asyncio.wait(pending, timeout=2.0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then stop with ``grace``: a supervised service."""
+        await self.start()
+        try:
+            await until_stopped(stop, self._fetcher)
+        finally:
+            await self.stop(grace=self.grace)
 
     @property
     def running_jobs(self) -> int:
@@ -192,7 +208,9 @@ class WorkerPool:
         except UnknownJobType as exc:
             await self._end(fence, entry_id, job_id, JobOutcome(JobState.FAILED, str(exc)))
             return
-        runner = JobRunner(self._redis, self._keyspace, self._scripts, job, definition, fence)
+        runner = JobRunner(
+            self._redis, self._keyspace, self._scripts, job, definition, fence, self._resources
+        )
         await self._run(runner, fence, entry_id, job_id)
 
     async def _run(self, runner: JobRunner, fence: Fence, entry_id: str, job_id: str) -> None:

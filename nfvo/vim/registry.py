@@ -23,12 +23,13 @@ import redis.asyncio as aioredis
 from nfvo.sol.problems import Conflict, NotFound
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
+from nfvo.store.resources import ResourceKey
 from nfvo.store.secrets import MASK, SecretBox
 from nfvo.vim.facade import Vim
-from nfvo.vim.session import VimSpec
+from nfvo.vim.session import RetryPolicy, VimSpec
 from nfvo.vim.waiting import VimEventFeed
 
-SCHEMA: Final = 1
+SCHEMA: Final = 2  # 2 added notifications, pollInterval, site, retry; 1 reads as without
 KIND: Final = "vim"
 DEFAULT_KIND: Final = "vim_default"
 DEFAULT_ID: Final = "default"
@@ -46,6 +47,12 @@ class VimRecord:
     admin: bool = False
     max_concurrency: int = 8
     is_default: bool = False
+    # How the orchestrator hears of changes there (docs/events.md): the prefix of the
+    # cloud's notification streams on our Redis, else polling every ``poll_interval``.
+    notifications: str | None = None
+    poll_interval: float | None = None
+    site: dict[str, Any] | None = None  # its site inventory (topology), for placement
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # of calls that may be retried
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -54,6 +61,8 @@ class VimRecord:
             raise ValueError(f"VIM {self.name}: the connection needs auth.auth_url")
         if self.max_concurrency < 1:
             raise ValueError(f"VIM {self.name}: max_concurrency must be at least 1")
+        if self.poll_interval is not None and self.poll_interval < 1:
+            raise ValueError(f"VIM {self.name}: poll_interval must be at least 1 second")
 
     @property
     def region(self) -> str | None:
@@ -66,6 +75,7 @@ class VimRecord:
             cloud=copy.deepcopy(self.cloud),
             admin=self.admin,
             max_concurrency=self.max_concurrency,
+            retry=self.retry,
         )
 
     def masked(self) -> dict[str, Any]:
@@ -76,6 +86,9 @@ class VimRecord:
             "admin": self.admin,
             "maxConcurrency": self.max_concurrency,
             "default": self.is_default,
+            "notifications": self.notifications,
+            "pollInterval": self.poll_interval,
+            "site": self.site.get("name") if self.site else None,
             "cloud": _map_secrets(self.cloud, lambda _: MASK),
         }
 
@@ -96,18 +109,41 @@ def to_document(record: VimRecord, box: SecretBox) -> dict[str, Any]:
         "cloud": _map_secrets(record.cloud, lambda value: {"sealed": box.seal(str(value))}),
         "admin": record.admin,
         "maxConcurrency": record.max_concurrency,
+        "notifications": record.notifications,
+        "pollInterval": record.poll_interval,
+        "site": record.site,
+        "retry": {
+            "attempts": record.retry.attempts,
+            "baseDelay": record.retry.base_delay,
+            "maxDelay": record.retry.max_delay,
+        },
     }
 
 
 def from_document(document: Mapping[str, Any], box: SecretBox, is_default: bool) -> VimRecord:
-    if document.get("schema") != SCHEMA:
+    if document.get("schema") not in (1, SCHEMA):
         raise ValueError(f"VIM record schema {document.get('schema')!r}, expected {SCHEMA}")
+    poll = document.get("pollInterval")
     return VimRecord(
         name=document["name"],
         cloud=_map_secrets(document["cloud"], lambda value: box.open(value["sealed"])),
         admin=bool(document["admin"]),
         max_concurrency=int(document["maxConcurrency"]),
         is_default=is_default,
+        notifications=document.get("notifications"),
+        poll_interval=float(poll) if poll is not None else None,
+        site=document.get("site"),
+        retry=_retry(document.get("retry")),
+    )
+
+
+def _retry(stored: Mapping[str, Any] | None) -> RetryPolicy:
+    if not stored:
+        return RetryPolicy()
+    return RetryPolicy(
+        attempts=int(stored["attempts"]),
+        base_delay=float(stored["baseDelay"]),
+        max_delay=float(stored["maxDelay"]),
     )
 
 
@@ -242,3 +278,6 @@ class VimRegistry:
         vim = self._vims.pop(name, None)
         if vim is not None:
             await vim.__aexit__(None, None, None)
+
+
+VIMS: ResourceKey[VimRegistry] = ResourceKey("VIM registry", VimRegistry)

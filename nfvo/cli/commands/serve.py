@@ -1,10 +1,12 @@
-"""``nfvo serve``: the REST API, its Redis, blob store and job workers, in one process.
+"""``nfvo serve``: the REST API over one runtime, with its background work in-process.
 
-Without ``redis_url`` the embedded Redis is owned (its append-only file in the data
-directory), so a killed orchestrator restarts with its state. Prints
+The runtime (``nfvo.runtime``) owns Redis (embedded and owned when no ``redis_url`` is
+set: its append-only file in the data directory, so a killed orchestrator restarts
+with its state), the blob store, the job workers (``--no-workers`` leaves jobs to
+``nfvo worker`` processes), notification delivery and the VIM event sources. Prints
 ``READY http://host:port`` once the listening socket is bound, so a supervisor or
 ``make demo`` can wait for that line. SIGTERM or SIGINT stops it gracefully: no new
-connections or jobs, running jobs given ``--grace`` seconds.
+connections or jobs; running jobs and in-flight requests share ``--grace`` seconds.
 """
 
 from __future__ import annotations
@@ -17,49 +19,40 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-import nfvo.catalog.onboarding  # noqa: F401 - registers the onboarding job type
 from nfvo.api.app import build_app
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.config import Settings, load_settings
+from nfvo.platform import Background
+from nfvo.runtime import open_runtime
 from nfvo.sol.auth import can_authenticate
-from nfvo.store.blobs import LocalBlobStore
-from nfvo.store.connection import redis_for
-from nfvo.store.keys import Keyspace
-from nfvo.store.steps import REGISTRY
-from nfvo.store.workers import WorkerPool
 
 
-async def serve(settings: Settings, *, concurrency: int = 4, grace: float = 10.0) -> None:
+async def serve(settings: Settings, background: Background) -> None:
     """Serve until SIGTERM/SIGINT (or cancellation)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    keyspace = Keyspace(settings.key_prefix)
-    async with redis_for(
-        settings.redis_url, settings.data_dir, owned=True, binary=settings.redis_server_binary
-    ) as redis:
-        blobs = LocalBlobStore(settings.effective_blob_dir)
-        app = build_app(settings, redis, blobs, keyspace=keyspace)
-        pool = WorkerPool(redis, keyspace, REGISTRY, concurrency=concurrency)
+    async with open_runtime(settings, background) as runtime:
         # In-flight requests get the same grace as running jobs, then are cut; aiohttp
         # spends its timeout twice (waiting, then cancelling), hence half.
         runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=grace / 2
+            build_app(runtime),
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=background.grace / 2,
         )
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.api_host, settings.api_port)
             await site.start()
-            await pool.start()
             gc.freeze()  # what start-up allocated is never garbage: keep it out of collections
             click.echo(f"READY http://{settings.api_host}:{settings.api_port}", nl=True)
             await stop.wait()
             click.echo("stopping")
         finally:
             # Jobs and in-flight requests share one grace period rather than one each.
-            await asyncio.gather(pool.stop(grace=grace), runner.cleanup())
+            await asyncio.gather(runtime.platform.stop(), runner.cleanup())
 
 
 @click.command("serve")
@@ -72,8 +65,25 @@ async def serve(settings: Settings, *, concurrency: int = 4, grace: float = 10.0
     default=None,
     help="A KEY=VALUE file of NFVO_* settings applied before the configuration is read.",
 )
-@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Jobs this process runs at once.",
+)
+@click.option(
+    "--no-workers",
+    is_flag=True,
+    help="Run no jobs here: leave them to `nfvo worker` processes on the same Redis.",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds running jobs and in-flight requests get to finish on SIGTERM.",
+)
 @click.option(
     "--no-auth",
     is_flag=True,
@@ -86,6 +96,7 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
     port: int | None,
     env_file: Path | None,
     concurrency: int,
+    no_workers: bool,
     grace: float,
     no_auth: bool,
 ) -> None:
@@ -108,7 +119,8 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
             "authentication is on but no token can be had: set admin_password, "
             "auth_clients or auth_jwks, or serve with --no-auth for local development"
         )
-    asyncio.run(serve(settings, concurrency=concurrency, grace=grace))
+    background = Background(workers=0 if no_workers else concurrency, grace=grace)
+    asyncio.run(serve(settings, background))
 
 
 def _env_values(path: Path | None) -> dict[str, str]:

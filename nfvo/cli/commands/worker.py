@@ -1,11 +1,16 @@
 """``nfvo worker``: run job workers against a shared Redis, in this process.
 
-Job types come from the process-wide registry (``nfvo.store.steps.REGISTRY``), which
-the orchestrator's own packages populate at import; ``--import MODULE`` imports more
-modules that register job types (plug-ins). Every worker reading the same Redis must
-know the same job types. SIGTERM or SIGINT stops the worker gracefully: it takes no
-new job and lets running ones finish for ``--grace`` seconds; what it had to cancel
-another worker resumes once the lease has lapsed.
+It opens the same runtime as ``nfvo serve`` (so its job steps get the same services:
+blob store, VIM registry, notifier, placement sites) without serving HTTP, and runs
+the NFVO's job types and notification delivery. Processes sharing a Redis must share
+the secret key (``secret_key``, or the key file in a shared ``data_dir``) and the blob
+store, since a job may run in any of them.
+
+``--jobs MODULE`` is the plug-in hook: MODULE's ``register_jobs(registry)`` adds job
+types beside the NFVO's (every worker reading the same Redis must know the same job
+types). SIGTERM or SIGINT stops the worker gracefully: it takes no new job and lets
+running ones finish for ``--grace`` seconds; what it had to cancel another worker
+resumes once the lease has lapsed.
 """
 
 from __future__ import annotations
@@ -17,44 +22,50 @@ import signal
 import click
 
 from nfvo.cli.context import CliContext, pass_cli
-from nfvo.store.connection import connect
-from nfvo.store.keys import Keyspace
-from nfvo.store.steps import REGISTRY
-from nfvo.store.workers import DEFAULT_LEASE_SECONDS, WorkerPool
+from nfvo.config import Settings
+from nfvo.platform import Background
+from nfvo.runtime import JobTypes, open_runtime
+from nfvo.store.workers import DEFAULT_LEASE_SECONDS
 
 
-async def _serve(pool: WorkerPool, grace: float) -> None:
+async def _work(settings: Settings, background: Background, plugins: list[JobTypes]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
-    await pool.start()
-    click.echo(f"worker {pool.name} ready: job types {', '.join(REGISTRY) or '(none)'}")
-    await stop.wait()
-    click.echo(f"worker {pool.name} stopping")
-    await pool.stop(grace=grace)
+    async with open_runtime(settings, background, plugins) as runtime:
+        pool = runtime.platform.pool
+        name = pool.name if pool else "(no pool)"
+        click.echo(f"worker {name} ready: job types {', '.join(runtime.platform.jobs)}")
+        await stop.wait()
+        click.echo(f"worker {name} stopping")
 
 
-async def _run(url: str, prefix: str, concurrency: int, lease: float, grace: float) -> None:
-    redis = connect(url)
+def _plugin(module: str) -> JobTypes:
     try:
-        pool = WorkerPool(
-            redis, Keyspace(prefix), REGISTRY, concurrency=concurrency, lease_seconds=lease
-        )
-        await _serve(pool, grace)
-    finally:
-        await redis.aclose()
+        register: JobTypes = importlib.import_module(module).register_jobs
+    except ImportError as exc:
+        raise click.UsageError(f"--jobs {module}: {exc}") from exc
+    except AttributeError:
+        raise click.UsageError(f"--jobs {module}: it has no register_jobs(registry)") from None
+    return register
 
 
 @click.command("worker")
 @click.option(
-    "--import",
+    "--jobs",
     "modules",
     multiple=True,
     metavar="MODULE",
-    help="Import MODULE first; it registers job types (repeatable).",
+    help="A plug-in module whose register_jobs(registry) adds job types (repeatable).",
 )
-@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Jobs this process runs at once.",
+)
 @click.option(
     "--lease-seconds",
     type=click.FloatRange(min=0.1),
@@ -62,7 +73,13 @@ async def _run(url: str, prefix: str, concurrency: int, lease: float, grace: flo
     show_default=True,
     help="Lease on a running job; renewed every third of it, lost by a dead worker.",
 )
-@click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds running jobs get to finish on SIGTERM.",
+)
 @pass_cli
 def COMMAND(  # noqa: N802
     cli: CliContext, modules: tuple[str, ...], concurrency: int, lease_seconds: float, grace: float
@@ -73,9 +90,11 @@ def COMMAND(  # noqa: N802
         raise click.UsageError(
             "nfvo worker needs a shared Redis: set redis_url (NFVO_REDIS_URL or REDIS_URL)"
         )
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            raise click.UsageError(f"--import {module}: {exc}") from exc
-    asyncio.run(_run(settings.redis_url, settings.key_prefix, concurrency, lease_seconds, grace))
+    plugins = [_plugin(module) for module in modules]
+    background = Background(
+        workers=concurrency,
+        follow_vims=False,  # the serving process follows the VIMs
+        grace=grace,
+        lease_seconds=lease_seconds,
+    )
+    asyncio.run(_work(settings, background, plugins))

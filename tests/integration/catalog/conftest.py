@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,20 +14,19 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-import nfvo.catalog.onboarding  # noqa: F401 - registers the job type
 from descriptors.build import build_package
 from nfvo.api.app import build_app
 from nfvo.config import Settings, load_settings
-from nfvo.store.blobs import LocalBlobStore
+from nfvo.platform import Background
+from nfvo.runtime import compose
 from nfvo.store.keys import Keyspace
-from nfvo.store.steps import REGISTRY
-from nfvo.store.workers import WorkerPool
 
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "descriptors/packages"
 VERSIONS = {"vnfpkgm": {"Version": "2.4.0"}, "nsd": {"Version": "2.3.0"}}
 Client = TestClient[web.Request, web.Application]
 ZIP = "application/zip"
+BACKGROUND = Background(workers=4, follow_vims=False, grace=2)
 VNF_NAMES = ("amf", "ausf", "nrf", "nssf", "pcf", "smf", "udm", "udr", "upf")
 
 
@@ -52,8 +52,9 @@ ServeFactory = Callable[..., Any]
 async def serve_catalogue(
     redis: aioredis.Redis, redis_url: str, keyspace: Keyspace, tmp_path: Path
 ) -> AsyncIterator[ServeFactory]:
-    """Start a catalogue server with settings overrides; stopped after the test."""
-    stack: list[tuple[Client, WorkerPool]] = []
+    """Start a catalogue server with settings overrides, on the runtime ``nfvo serve``
+    composes (workers and notification delivery in-process); stopped after the test."""
+    stack = contextlib.AsyncExitStack()
 
     async def start(**overrides: Any) -> Client:
         settings: Settings = load_settings(
@@ -63,19 +64,15 @@ async def serve_catalogue(
             data_dir=tmp_path,
             **{"auth_enabled": False, **overrides},
         )
-        blobs = LocalBlobStore(settings.effective_blob_dir)
-        app = build_app(settings, redis, blobs, keyspace=keyspace)
-        pool = WorkerPool(redis, keyspace, REGISTRY, concurrency=4, poll_seconds=0.05)
-        await pool.start()
-        client: Client = TestClient(TestServer(app, host="127.0.0.1"))
+        runtime = compose(settings, redis)
+        await stack.enter_async_context(runtime.platform.running(BACKGROUND))
+        client: Client = TestClient(TestServer(build_app(runtime), host="127.0.0.1"))
         await client.start_server()
-        stack.append((client, pool))
+        stack.push_async_callback(client.close)
         return client
 
-    yield start
-    for client, pool in reversed(stack):
-        await client.close()
-        await pool.stop(grace=2)
+    async with stack:
+        yield start
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from nfvo.api.app import build_app
 from nfvo.config import load_settings
-from nfvo.store.blobs import LocalBlobStore
+from nfvo.runtime import compose
 from nfvo.store.connection import connect
 from tests.integration.catalog.conftest import VERSIONS
 
@@ -17,7 +17,7 @@ async def test_an_unreachable_store_is_503_with_retry_after(tmp_path: Path, free
     nowhere = f"redis://127.0.0.1:{free_port}"  # nothing listens there
     settings = load_settings(None, redis_url=nowhere, data_dir=tmp_path, auth_enabled=False)
     redis = connect(nowhere)
-    app = build_app(settings, redis, LocalBlobStore(tmp_path / "blobs"))
+    app = build_app(compose(settings, redis))  # nothing in the background: the API alone
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         for api, method, path in (
             ("vnfpkgm", "GET", "/vnfpkgm/v2/vnf_packages"),

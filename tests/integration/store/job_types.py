@@ -1,10 +1,10 @@
-"""Job types for the crash and fencing tests, registered on import.
+"""Job types for the crash and fencing tests: a plug-in of ``nfvo worker``.
 
-Imported by the test process and by worker processes (``nfvo worker --import
-tests.integration.store.job_types``). Each step's effect is idempotent the way a VIM
-step is: a record keyed by job and step is created only if absent (the step's own
-idempotency, as tags are for a server), and the effects log is appended to only by
-the call that created it, so a rerun step leaves the log unchanged.
+Registered by the test process and by worker processes (``nfvo worker --jobs
+tests.integration.store.job_types``) through :func:`register_jobs`. Each step's effect
+is idempotent the way a VIM step is: a record keyed by job and step is created only if
+absent (the step's own idempotency, as tags are for a server), and the effects log is
+appended to only by the call that created it, so a rerun step leaves the log unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
-from nfvo.store.steps import REGISTRY, Step, StepContext, sequence
+from nfvo.store.steps import JobRegistry, Step, StepContext, sequence
 
 CRASH_JOB = "test-crash"
 FENCE_JOB = "test-fence"
@@ -67,5 +67,6 @@ async def _slow_fenced_write(ctx: StepContext) -> Mapping[str, Any]:
     return {"pid": os.getpid()}
 
 
-REGISTRY.register(CRASH_JOB, _crash_plan)
-REGISTRY.register(FENCE_JOB, [Step("write", _slow_fenced_write)])
+def register_jobs(registry: JobRegistry) -> None:
+    registry.register(CRASH_JOB, _crash_plan)
+    registry.register(FENCE_JOB, [Step("write", _slow_fenced_write)])

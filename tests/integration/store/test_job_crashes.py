@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from nfvo.store.jobs import Jobs, JobState
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
-from nfvo.store.steps import StepStatus
+from nfvo.store.steps import JobRegistry, StepStatus
 from nfvo.store.workers import WorkerPool
 from tests.integration.store import job_types
 from tests.support.processes import ManagedProcess, python_argv
@@ -22,18 +22,22 @@ LEASE_SECONDS = 1.0
 
 
 def worker(
-    process_factory: type[ManagedProcess], redis_url: str, keyspace: Keyspace
+    process_factory: type[ManagedProcess], redis_url: str, keyspace: Keyspace, data_dir: Path
 ) -> ManagedProcess:
     argv = python_argv(
         "-c",
         "from nfvo.cli.main import main; main()",
         "worker",
-        "--import",
+        "--jobs",
         job_types.__name__,
         "--lease-seconds",
         str(LEASE_SECONDS),
     )
-    env = {"NFVO_REDIS_URL": redis_url, "NFVO_KEY_PREFIX": keyspace.prefix}
+    env = {
+        "NFVO_REDIS_URL": redis_url,
+        "NFVO_KEY_PREFIX": keyspace.prefix,
+        "NFVO_DATA_DIR": str(data_dir),
+    }
     process = process_factory(argv, env=env, cwd=REPO_ROOT)
 
     def ready() -> bool:  # one "ready" line per start, in a log kept across restarts
@@ -78,33 +82,51 @@ async def crash_rounds(
 
 
 async def test_sigkilled_worker_five_times(
-    process_factory: type[ManagedProcess], redis_url: str, redis: aioredis.Redis, keyspace: Keyspace
+    process_factory: type[ManagedProcess],
+    redis_url: str,
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    tmp_path: Path,
 ) -> None:
-    process = worker(process_factory, redis_url, keyspace)
+    process = worker(process_factory, redis_url, keyspace, tmp_path)
     await crash_rounds(process, redis, keyspace, kills=5, pause=(0.03, 0.08))
 
 
 @pytest.mark.deep
 async def test_sigkilled_worker_twenty_times(
-    process_factory: type[ManagedProcess], redis_url: str, redis: aioredis.Redis, keyspace: Keyspace
+    process_factory: type[ManagedProcess],
+    redis_url: str,
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    tmp_path: Path,
 ) -> None:
-    process = worker(process_factory, redis_url, keyspace)  # longer steps: kills land mid-job
+    process = worker(
+        process_factory, redis_url, keyspace, tmp_path
+    )  # longer steps: kills land mid-job
     await crash_rounds(process, redis, keyspace, kills=20, pause=(0.1, 0.3))
 
 
 async def test_a_paused_worker_is_fenced_out(
-    process_factory: type[ManagedProcess], redis_url: str, redis: aioredis.Redis, keyspace: Keyspace
+    process_factory: type[ManagedProcess],
+    redis_url: str,
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    tmp_path: Path,
 ) -> None:
     jobs = Jobs(redis, keyspace)
     markers = Repository(redis, keyspace, "test_marker")
-    paused = worker(process_factory, redis_url, keyspace).start()
+    paused = worker(process_factory, redis_url, keyspace, tmp_path).start()
     job = await jobs.enqueue(job_types.FENCE_JOB, {"first_attempt_seconds": 2.0})
     async with asyncio.timeout(10):  # polling: the step runs in another process
         while (await jobs.steps(job.id)).get("write") is None:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
     os.kill(paused.pid, signal.SIGSTOP)
     try:
-        async with WorkerPool(redis, keyspace, lease_seconds=LEASE_SECONDS, poll_seconds=0.1):
+        registry = JobRegistry()
+        job_types.register_jobs(registry)
+        async with WorkerPool(
+            redis, keyspace, registry, lease_seconds=LEASE_SECONDS, poll_seconds=0.1
+        ):
             done = await jobs.wait(job.id, 15)
     finally:
         os.kill(paused.pid, signal.SIGCONT)

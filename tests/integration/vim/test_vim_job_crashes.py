@@ -19,10 +19,11 @@ import yaml
 
 from nfvo.store.jobs import Jobs, JobState
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import KEY_FILE_NAME, SecretBox, key_file
 from nfvo.store.steps import StepStatus
 from nfvo.vim.compute import FlavorSpec
 from nfvo.vim.facade import Vim
-from nfvo.vim.session import VimSpec
+from nfvo.vim.registry import VimRecord, VimRegistry
 from nfvo.vim.tags import ResourceIdentity
 from simulators.openstack.inventory import INVENTORY_DIR
 from tests.integration.vim import vim_job_types
@@ -65,10 +66,21 @@ def sim_process(
 
 
 @pytest.fixture
-async def admin(sim_process: SimProcess) -> AsyncIterator[Vim]:
-    entry = yaml.safe_load(sim_process.clouds_yaml.read_text())["clouds"]["sim"]
-    spec = VimSpec("sim", dict(entry), admin=True, retry=vim_job_types.FAST_RETRIES)
-    async with Vim(spec) as vim:
+def data_dir(tmp_path: Path) -> Path:
+    """The workers' data directory: their secret key, which opens the VIM's record."""
+    return tmp_path / "nfvo"
+
+
+@pytest.fixture
+async def admin(
+    sim_process: SimProcess, redis: aioredis.Redis, keyspace: Keyspace, data_dir: Path
+) -> AsyncIterator[Vim]:
+    """The simulator as an admin facade; and registered as VIM ``sim`` for the workers."""
+    entry = dict(yaml.safe_load(sim_process.clouds_yaml.read_text())["clouds"]["sim"])
+    box = SecretBox(key_file(data_dir / KEY_FILE_NAME))
+    record = VimRecord("sim", entry, admin=True, retry=vim_job_types.FAST_RETRIES)
+    await VimRegistry(redis, keyspace, box).add(record)
+    async with Vim(record.spec()) as vim:
         yield vim
 
 
@@ -76,16 +88,18 @@ def worker(
     process_factory: type[ManagedProcess],
     redis_url: str,
     keyspace: Keyspace,
+    data_dir: Path,
     log_level: str = "WARNING",
 ) -> ManagedProcess:
     argv = python_argv(
         "-c", "from nfvo.cli.main import main; main()", "worker",
-        "--import", vim_job_types.__name__, "--lease-seconds", str(LEASE_SECONDS),
+        "--jobs", vim_job_types.__name__, "--lease-seconds", str(LEASE_SECONDS),
     )  # fmt: skip
     env = {
         "NFVO_REDIS_URL": redis_url,
         "NFVO_KEY_PREFIX": keyspace.prefix,
         "NFVO_LOG_LEVEL": log_level,
+        "NFVO_DATA_DIR": str(data_dir),
     }
     process = process_factory(argv, env=env, cwd=REPO_ROOT)
 
@@ -100,8 +114,7 @@ def worker(
 async def job_params(admin: Vim, sim: SimProcess, pause: tuple[float, float]) -> dict[str, Any]:
     flavor = await admin.compute.ensure_flavor(FlavorSpec(1, 512, 1))
     return {
-        "clouds_yaml": str(sim.clouds_yaml),
-        "cloud": "sim",
+        "vim": "sim",
         "vnf": str(uuid.uuid4()),
         "network_id": (await admin.network.network("mgmt")).id,
         "image_id": (await admin.storage.image_named("cirros")).id,
@@ -187,9 +200,10 @@ async def test_a_sigkilled_worker_makes_each_resource_once(
     keyspace: Keyspace,
     sim_process: SimProcess,
     admin: Vim,
+    data_dir: Path,
 ) -> None:
     params = await job_params(admin, sim_process, pause=pause)
-    process = worker(process_factory, redis_url, keyspace)
+    process = worker(process_factory, redis_url, keyspace, data_dir)
     jobs, job_id = await crash_rounds(process, redis, keyspace, params, kills=kills)
     await assert_each_resource_once(admin, sim_process, jobs, job_id, params["vnf"])
 
@@ -201,13 +215,14 @@ async def test_a_flaky_slow_vim_with_crashes_still_makes_each_resource_once(
     keyspace: Keyspace,
     sim_process: SimProcess,
     admin: Vim,
+    data_dir: Path,
 ) -> None:
     """10 % of calls answer 5xx, 20 % of connections drop after the effect (the case
     that makes a create look again before retrying), every call 20 ms late."""
     params = await job_params(admin, sim_process, pause=(0.0, 0.02))
     for service in ("compute", "network"):
         await set_faults(sim_process, service, error_rate=0.1, drop_rate=0.2, latency_ms=20)
-    process = worker(process_factory, redis_url, keyspace, log_level="INFO")
+    process = worker(process_factory, redis_url, keyspace, data_dir, log_level="INFO")
     jobs, job_id = await crash_rounds(process, redis, keyspace, params, kills=2)
     for service in ("compute", "network"):
         await set_faults(sim_process, service, error_rate=0.0, drop_rate=0.0, latency_ms=0)

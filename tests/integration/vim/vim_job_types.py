@@ -1,8 +1,9 @@
-"""A job of VIM steps for the crash tests, registered on import.
+"""A job of VIM steps for the crash tests: a plug-in of ``nfvo worker``.
 
-Imported by the test process and by worker processes (``nfvo worker --import
-tests.integration.vim.vim_job_types``). One VNF's ports and servers, each a step that
-uses the facade's idempotent creates: a step re-entered after a crash finds by tags
+Registered by worker processes (``nfvo worker --jobs MODULE``) through
+:func:`register_jobs`. Steps open the VIM the job names through the worker's VIM
+registry (``ctx[VIMS]``), as the VNFM's steps will. One VNF's ports and servers, each
+a step that uses the facade's idempotent creates: a step re-entered after a crash finds by tags
 what its interrupted attempt created, so nothing is made twice. The steps run in
 order (port 0, server 0, port 1, ...) so that kills land anywhere in the job.
 """
@@ -12,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from nfvo.store.steps import REGISTRY, Step, StepContext, sequence
+from nfvo.store.steps import JobRegistry, Step, StepContext, sequence
 from nfvo.vim.compute import ServerRequest
 from nfvo.vim.facade import Vim
 from nfvo.vim.network import PortRequest
-from nfvo.vim.session import RetryPolicy, VimSpec
+from nfvo.vim.registry import VIMS
+from nfvo.vim.session import RetryPolicy
 from nfvo.vim.tags import ResourceIdentity
 
 VIM_JOB = "test-vim-vnf"
@@ -31,21 +30,9 @@ SERVER_ELEMENT = "vdu"
 # Quick retries: the tests' faults are dense and the job should not idle.
 FAST_RETRIES = RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.1)
 
-# One facade per cloud per worker process (a worker runs one event loop).
-_VIMS: dict[tuple[str, str], Vim] = {}
-_OPENING = asyncio.Lock()
 
-
-async def _vim(params: Mapping[str, Any]) -> Vim:
-    key = (str(params["clouds_yaml"]), str(params["cloud"]))
-    async with _OPENING:
-        if key not in _VIMS:
-            entries = yaml.safe_load(Path(key[0]).read_text())["clouds"]
-            spec = VimSpec(name="sim", cloud=dict(entries[key[1]]), admin=True, retry=FAST_RETRIES)
-            vim = Vim(spec)
-            await vim.__aenter__()
-            _VIMS[key] = vim
-        return _VIMS[key]
+async def _vim(ctx: StepContext) -> Vim:
+    return await ctx[VIMS].open_vim(str(ctx.params["vim"]))
 
 
 async def _pause(params: Mapping[str, Any]) -> None:
@@ -59,7 +46,7 @@ def _index(ctx: StepContext) -> int:
 
 
 async def _port(ctx: StepContext) -> Mapping[str, Any]:
-    vim = await _vim(ctx.params)
+    vim = await _vim(ctx)
     identity = ResourceIdentity(str(ctx.params["vnf"]), PORT_ELEMENT, _index(ctx))
     port = await vim.network.create_port(PortRequest(identity, str(ctx.params["network_id"])))
     await _pause(ctx.params)  # after the effect, before the record: where crashes hurt
@@ -67,7 +54,7 @@ async def _port(ctx: StepContext) -> Mapping[str, Any]:
 
 
 async def _server(ctx: StepContext) -> Mapping[str, Any]:
-    vim = await _vim(ctx.params)
+    vim = await _vim(ctx)
     index = _index(ctx)
     port_id = ctx.outputs[f"port-{index:02}"]["port_id"]
     request = ServerRequest(
@@ -91,4 +78,5 @@ def _plan(params: Mapping[str, Any]) -> Sequence[Step]:
     return sequence(*steps)
 
 
-REGISTRY.register(VIM_JOB, _plan)
+def register_jobs(registry: JobRegistry) -> None:
+    registry.register(VIM_JOB, _plan, needs=(VIMS,))

@@ -19,9 +19,17 @@ def test_a_worker_needs_a_shared_redis() -> None:
 
 def test_an_unimportable_plug_in_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NFVO_REDIS_URL", "redis://127.0.0.1:1")
-    result = CliRunner().invoke(cli, ["worker", "--import", "no_such_module_here"])
-    assert result.exit_code == 2 and "--import no_such_module_here" in result.output
+    result = CliRunner().invoke(cli, ["worker", "--jobs", "no_such_module_here"])
+    assert result.exit_code == 2 and "--jobs no_such_module_here" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_plug_in_without_register_jobs_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NFVO_REDIS_URL", "redis://127.0.0.1:1")
+    result = CliRunner().invoke(cli, ["worker", "--jobs", "json"])
+    assert result.exit_code == 2 and "has no register_jobs(registry)" in result.output
 
 
 def test_listed_in_help() -> None:

@@ -1,0 +1,87 @@
+"""The NFVO's runtime: the one composition of an orchestrator process.
+
+``nfvo serve``, ``nfvo worker`` (and the coming ``nfvo up``) each open one runtime: the
+shared platform (``nfvo.platform``: Redis, keyspace, secret box, notifier, VIM
+registry, job registry, background services) under the ``key_prefix``, plus what the
+NFVO adds: the blob store, the catalogue, the placement sites, and the NFVO's job
+types. Job steps get these through typed keys (``ctx[BLOBS]``, ``ctx[SITES]``...), so
+any worker in any process can run any job; ``build_app(runtime)`` only mounts routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from nfvo.catalog import jobs as catalog_jobs
+from nfvo.catalog.service import CatalogLimits, Catalogue
+from nfvo.config import Settings
+from nfvo.placement.sites import SITES, Sites
+from nfvo.platform import Background, Platform, open_store
+from nfvo.store.blobs import BLOBS, BlobStore, LocalBlobStore
+from nfvo.store.keys import Keyspace
+from nfvo.store.steps import JobRegistry
+
+
+def catalog_limits(settings: Settings) -> CatalogLimits:
+    return CatalogLimits(
+        max_bytes=settings.package_max_bytes,
+        late_binding=settings.nsd_late_binding,
+        upload_timeout=settings.upload_timeout_seconds,
+        allow_private=settings.upload_allow_private,
+    )
+
+
+@dataclass(frozen=True)
+class Runtime:
+    platform: Platform
+    blobs: BlobStore
+    catalogue: Catalogue
+    sites: Sites
+
+    @property
+    def settings(self) -> Settings:
+        return self.platform.settings
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self.platform.redis
+
+    @property
+    def keyspace(self) -> Keyspace:
+        return self.platform.keyspace
+
+
+JobTypes = Callable[[JobRegistry], None]
+
+
+def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobTypes] = ()) -> Runtime:
+    """The NFVO's parts on ``redis``, wired but not started; ``plugins`` register job
+    types of their own beside the NFVO's (``nfvo worker --jobs MODULE``)."""
+    platform = Platform(settings, redis, Keyspace(settings.key_prefix))
+    blobs = LocalBlobStore(settings.effective_blob_dir)
+    sites = Sites(platform.vims, redis, platform.keyspace)
+    platform.resources[BLOBS] = blobs
+    platform.resources[SITES] = sites
+    for register_jobs in (catalog_jobs.register_jobs, *plugins):
+        register_jobs(platform.jobs)
+    catalogue = Catalogue(
+        redis, platform.keyspace, blobs, catalog_limits(settings), notifier=platform.notifier
+    )
+    return Runtime(platform, blobs, catalogue, sites)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, background: Background, plugins: Sequence[JobTypes] = ()
+) -> AsyncIterator[Runtime]:
+    """The runtime of one process, started; stopped (bounded) when the block ends."""
+    async with open_store(settings) as redis:
+        runtime = compose(settings, redis, plugins)
+        if background.follow_vims:
+            runtime.platform.add_service("placement sites", runtime.sites.follow)
+        async with runtime.platform.running(background):
+            yield runtime
