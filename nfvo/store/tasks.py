@@ -89,7 +89,8 @@ class Supervisor:
     A service that returns or raises before it is told to stop is logged (with its
     error) and started again after a backoff that grows with its consecutive failures
     (reset once it has run for a minute). :meth:`stop` sets every service's stop event
-    and waits up to ``within`` seconds before cancelling what still runs.
+    and waits up to ``within`` seconds before cancelling what still runs, and as long
+    again for the cancelled ones to end.
     """
 
     base_delay: float = 0.5
@@ -124,7 +125,7 @@ class Supervisor:
         self._stop.set()
         if self._tasks:
             _done, late = await asyncio.wait(self._tasks, timeout=within)
-            await cancel_and_wait(late)
+            await cancel_and_wait(late, within=within)
         self._tasks.clear()
 
     async def _keep(self, name: str, service: Service) -> None:

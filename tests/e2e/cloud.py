@@ -15,7 +15,7 @@ from descriptors.loader import load_package
 from descriptors.requirements import VduRequirement
 from descriptors.summary import SHIPPED
 from nfvo.placement.flavours import flavour_spec
-from nfvo.placement.model import VnfcRequest
+from nfvo.placement.model import NetworkBinding, VnfcRequest
 from nfvo.vim.compute import ServerRequest
 from nfvo.vim.facade import Vim
 from nfvo.vim.network import PortRequest
@@ -34,6 +34,7 @@ SITE_NETWORKS = {
     "virtual_link_n3": ("sriov-n3", "n3-sriov"),
     "virtual_link_n6": ("sriov-n6", "n6-sriov"),
 }
+BINDINGS = [NetworkBinding(logical_network=n, physnet=p) for n, (p, _) in SITE_NETWORKS.items()]
 
 
 def requirement(nf: str, tmp_path: Path) -> VduRequirement:

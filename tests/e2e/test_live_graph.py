@@ -9,7 +9,7 @@ import aiohttp
 import yaml
 
 from nfvo.placement.live import NO_ADMIN, LiveSite, live_graph
-from nfvo.placement.model import NetworkBinding, PlacementRequest, VnfcRequest
+from nfvo.placement.model import PlacementRequest, VnfcRequest
 from nfvo.placement.reservations import Placer, Reservations
 from nfvo.store.events import Event
 from nfvo.vim.facade import Vim
@@ -17,9 +17,7 @@ from nfvo.vim.infrastructure import build_graph
 from nfvo.vim.inventory import load_inventory
 from nfvo.vim.session import VimSpec
 from simulators.openstack.simulator import Simulator
-from tests.e2e.cloud import LAB, SITE_NETWORKS, boot, requirement
-
-BINDINGS = [NetworkBinding(logical_network=n, physnet=p) for n, (p, _) in SITE_NETWORKS.items()]
+from tests.e2e.cloud import BINDINGS, LAB, boot, requirement
 
 
 async def test_usage_of_running_servers_is_counted_once(

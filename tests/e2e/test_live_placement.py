@@ -15,16 +15,14 @@ import yaml
 
 from nfvo.placement.engine import place
 from nfvo.placement.live import NO_ADMIN, live_graph
-from nfvo.placement.model import NetworkBinding, PlacementRequest, VnfcRequest
+from nfvo.placement.model import PlacementRequest, VnfcRequest
 from nfvo.vim.facade import Vim
 from nfvo.vim.inventory import SiteInventory, load_inventory
 from nfvo.vim.session import RetryPolicy, VimSpec
 from simulators.openstack import keystone
 from simulators.openstack.config import SimConfig
 from simulators.openstack.simulator import Simulator
-from tests.e2e.cloud import LAB, SITE_NETWORKS, requirement
-
-BINDINGS = [NetworkBinding(logical_network=n, physnet=p) for n, (p, _) in SITE_NETWORKS.items()]
+from tests.e2e.cloud import BINDINGS, LAB, requirement
 
 
 async def allocate(vim: Vim, host: str, resources: dict[str, int]) -> str:

@@ -21,6 +21,7 @@ from nfvo.sol.problems import ApiError
 from nfvo.store.connection import connect
 from nfvo.store.keys import Keyspace
 from nfvo.store.secrets import SecretBox
+from nfvo.vim.inventory import load_inventory
 from nfvo.vim.registry import VimRecord, VimRegistry, from_connection_info, to_connection_info
 
 T = TypeVar("T")
@@ -113,6 +114,21 @@ def _cloud_from_flags(options: dict[str, Any]) -> dict[str, Any]:
 @click.option("--max-concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--default", "make_default", is_flag=True, help="Make it the default VIM.")
 @click.option("--replace", is_flag=True, help="Replace a VIM registered under NAME.")
+@click.option(
+    "--notifications",
+    metavar="PREFIX",
+    help="The prefix of the cloud's notification streams on our Redis (docs/events.md).",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=1),
+    help="Without notifications: poll the cloud for changes every this many seconds.",
+)
+@click.option(
+    "--inventory",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The site inventory (YAML) of this cloud, for placement on it.",
+)
 @pass_cli
 def add(cli: CliContext, /, name: str, **options: Any) -> None:
     """Register VIM NAME."""
@@ -120,14 +136,18 @@ def add(cli: CliContext, /, name: str, **options: Any) -> None:
     if options["region"]:
         cloud["region_name"] = options["region"]
     try:
+        site = load_inventory(options["inventory"]).document if options["inventory"] else None
         record = VimRecord(
             name,
             cloud,
             admin=options["admin"],
             max_concurrency=options["max_concurrency"],
             is_default=options["make_default"],
+            notifications=options["notifications"],
+            poll_interval=options["poll_interval"],
+            site=site,
         )
-    except ValueError as exc:
+    except ValueError as exc:  # InventoryError included: it names the file and place
         raise click.UsageError(str(exc)) from exc
     added = with_registry(cli, lambda r: r.add(record, replace_existing=options["replace"]))
     suffix = " (default)" if added.is_default else ""
@@ -143,13 +163,15 @@ def list_vims(cli: CliContext, output: str) -> None:
     if output == "json":
         click.echo(orjson.dumps([r.masked() for r in records]).decode())
         return
-    rows = [("NAME", "REGION", "ADMIN", "DEFAULT", "AUTH URL")]
+    rows = [("NAME", "REGION", "ADMIN", "DEFAULT", "EVENTS", "SITE", "AUTH URL")]
     rows += [
         (
             r.name,
             r.region or "-",
             "yes" if r.admin else "no",
             "*" if r.is_default else "",
+            _events(r),
+            str(r.site.get("name", "?")) if r.site else "-",
             str(r.cloud["auth"]["auth_url"]),
         )
         for r in records
@@ -158,6 +180,12 @@ def list_vims(cli: CliContext, output: str) -> None:
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         click.echo("  ".join(cells).rstrip())
+
+
+def _events(record: VimRecord) -> str:
+    if record.notifications:
+        return f"notifications ({record.notifications})"
+    return f"poll {record.poll_interval:g}s" if record.poll_interval else "-"
 
 
 @COMMAND.command("show")

@@ -7,7 +7,7 @@ import asyncio
 import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from nfvo.store.secrets import SecretBox
 from tests.integration.sol.gizmos_api import GIZMO_SUBSCRIPTIONS
 from tests.integration.sol.secured import basic
 from tests.integration.sol.subscribers import Subscriber, TokenEndpoint, mutual_tls
+from tests.support.waiting import eventually
 
 CHANGE = "GizmoChangeNotification"
 BOX = SecretBox(Fernet.generate_key())
@@ -79,14 +80,6 @@ async def publish(notifier: Notifier, count: int, **options: Any) -> None:
 async def dead_letters(notifier: Notifier) -> list[dict[str, Any]]:
     page = await notifier.dead_letters.list()
     return [item.document for item in page.items]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not so after {seconds} s")
 
 
 async def _count_at_least(notifier: Notifier, count: int) -> bool:
