@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         default=False,
         description="Let upload_from_uri fetch from loopback, link-local and private addresses.",
     )
+    job_retention_seconds: float = Field(
+        default=7 * 86400,
+        ge=0,
+        description="How long a finished job's records (and parameters) are kept; 0 keeps them.",
+    )
     nfvo_url: str = Field(
         default="http://127.0.0.1:9090", description="The REST API the online CLI commands use."
     )

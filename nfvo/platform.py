@@ -105,6 +105,7 @@ class Platform:
                 concurrency=background.workers,
                 lease_seconds=background.lease_seconds,
                 grace=background.grace,
+                retention=self.settings.job_retention_seconds,
             )
             self.supervisor.add(f"{prefix} workers", self.pool.run)
         if background.deliver_notifications:

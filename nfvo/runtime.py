@@ -69,7 +69,12 @@ def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobType
     for register_jobs in (catalog_jobs.register_jobs, *plugins):
         register_jobs(platform.jobs)
     catalogue = Catalogue(
-        redis, platform.keyspace, blobs, catalog_limits(settings), notifier=platform.notifier
+        redis,
+        platform.keyspace,
+        blobs,
+        catalog_limits(settings),
+        notifier=platform.notifier,
+        box=platform.box,
     )
     return Runtime(platform, blobs, catalogue, sites)
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 
 from descriptors.problems import Problem
 from nfvo.catalog.records import Kind, StoredProblem
@@ -26,6 +27,7 @@ from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.callbacks import basic_header
 from nfvo.sol.problems import InvalidRequest
 from nfvo.store.blobs import BLOBS, BlobTooLarge
+from nfvo.store.secrets import SECRETS, SecretBox
 from nfvo.store.steps import StepContext
 
 
@@ -93,6 +95,18 @@ async def fetch_into(
     return info.size, info.sha256
 
 
+def seal_credentials(box: SecretBox, auth: tuple[str, str]) -> str:
+    """What a job's parameters hold of the fetch's credentials: never them in clear."""
+    return box.seal(orjson.dumps(list(auth)).decode())
+
+
+def open_credentials(box: SecretBox, sealed: str | None) -> tuple[str, str] | None:
+    if not sealed:
+        return None
+    user, password = orjson.loads(box.open(sealed))
+    return str(user), str(password)
+
+
 async def fetch_step(ctx: StepContext) -> Mapping[str, Any]:
     """The job's first step for a from-URI upload: fetch, then hand over to onboarding."""
     store = CatalogStore(ctx.redis, ctx.keyspace, ctx[BLOBS])
@@ -101,7 +115,6 @@ async def fetch_step(ctx: StepContext) -> Mapping[str, Any]:
     if record is None or record.onboarding_state is not OnboardingState.UPLOADING:
         return {"skipped": True}
     key = f"{kind.value}/{record.id}/content"
-    auth = ctx.params.get("auth")
     try:
         size, sha256 = await fetch_into(
             store,
@@ -110,7 +123,7 @@ async def fetch_step(ctx: StepContext) -> Mapping[str, Any]:
             max_bytes=int(ctx.params["maxBytes"]),
             time_limit=float(ctx.params["timeout"]),
             allow_private=bool(ctx.params.get("allowPrivate")),
-            auth=(auth[0], auth[1]) if auth else None,
+            auth=open_credentials(ctx[SECRETS], ctx.params.get("auth")),
         )
     except (FetchRefused, BlobTooLarge) as exc:
         problem = Problem(message=exc.detail, code="fetch")

@@ -34,6 +34,7 @@ from nfvo.catalog.wire import OnboardingState, OperationalState
 from nfvo.sol.notifications import NOTIFIER
 from nfvo.store.blobs import BLOBS
 from nfvo.store.errors import LeaseLost, TransientError
+from nfvo.store.secrets import SECRETS
 from nfvo.store.steps import JobRegistry, Step, StepContext, sequence
 
 LOG = logging.getLogger("nfvo.catalog")
@@ -249,4 +250,6 @@ def _plan(params: Mapping[str, Any]) -> list[Step]:
 
 
 def register_onboarding(registry: JobRegistry) -> None:
-    registry.register(ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600, needs=(BLOBS, NOTIFIER))
+    registry.register(
+        ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600, needs=(BLOBS, NOTIFIER, SECRETS)
+    )

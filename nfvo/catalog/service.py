@@ -29,7 +29,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from nfvo.catalog.access import Viewer, may_change, may_read
-from nfvo.catalog.fetch import check_uri
+from nfvo.catalog.fetch import check_uri, seal_credentials
 from nfvo.catalog.files import content_key
 from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
@@ -44,6 +44,7 @@ from nfvo.sol.tenancy import OWNER, READ_ONBOARDED_SCOPE
 from nfvo.store.blobs import BlobStore
 from nfvo.store.jobs import Jobs
 from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,13 @@ class Catalogue:
         limits: CatalogLimits = CatalogLimits(),
         *,
         notifier: Notifier,
+        box: SecretBox,
     ) -> None:
         self.store = CatalogStore(redis, keyspace, blobs)
         self.jobs = Jobs(redis, keyspace)
         self.limits = limits
         self.notices = Notices(notifier)
+        self.box = box
 
     async def _load(
         self, kind: Kind, record_id: str, viewer: Viewer, *, reading: bool = False
@@ -270,7 +273,8 @@ class Catalogue:
         record, _ = await self._begin_upload(kind, record_id, viewer)
         extra = {
             "uri": uri,
-            "auth": list(auth) if auth else None,
+            # Sealed: a job's parameters are readable by whoever reads the store.
+            "auth": seal_credentials(self.box, auth) if auth else None,
             "maxBytes": self.limits.max_bytes,
             "timeout": self.limits.upload_timeout,
             "allowPrivate": self.limits.allow_private,

@@ -31,6 +31,7 @@ from nfvo.store.jobs import (
     ENTRY_FIELD,
     JOB_STREAM,
     CancelMode,
+    JobRecord,
     Jobs,
     JobState,
 )
@@ -45,13 +46,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS: Final = 3.0
 
-# KEYS: lease, job record, job stream. ARGV: lease value, group, entry id, state,
-# finishedAt, error. The job's end, its acknowledgement and the lease's release are
-# one fenced write: a worker that lost the job cannot finish it.
+# KEYS: lease, job record, job stream, step records, idempotency key. ARGV: lease value,
+# group, entry id, state, finishedAt, error, retention in ms. The job's end (and when
+# its records expire), its acknowledgement and the lease's release are one fenced
+# write: a worker that lost the job cannot finish it.
 _FINISH = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[2], 'state', ARGV[4], 'finishedAt', ARGV[5], 'error', ARGV[6])
+  if tonumber(ARGV[7]) > 0 then
+    for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+    redis.call('PEXPIRE', KEYS[2], ARGV[7])
+  end
 end
 redis.call('XACK', KEYS[3], ARGV[2], ARGV[3])
 redis.call('XDEL', KEYS[3], ARGV[3])
@@ -75,6 +81,7 @@ class WorkerPool:
         name: str | None = None,
         poll_seconds: float = 0.5,
         grace: float = 10.0,
+        retention: float = 0.0,
     ) -> None:
         if concurrency < 1 or lease_seconds <= 0:
             raise ValueError("a pool needs at least one slot and a positive lease")
@@ -87,6 +94,9 @@ class WorkerPool:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.grace = grace  # what running jobs get to finish when the pool stops
+        # How long a finished job's records stay readable (0: for ever); then they, and
+        # its idempotency key, expire, and parameters with them.
+        self.retention = retention
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._poll_ms = int(poll_seconds * 1000)
         self._jobs = Jobs(redis, keyspace)
@@ -206,14 +216,15 @@ class WorkerPool:
         try:
             definition = self._registry.get(job.type)
         except UnknownJobType as exc:
-            await self._end(fence, entry_id, job_id, JobOutcome(JobState.FAILED, str(exc)))
+            await self._end(fence, entry_id, job, JobOutcome(JobState.FAILED, str(exc)))
             return
         runner = JobRunner(
             self._redis, self._keyspace, self._scripts, job, definition, fence, self._resources
         )
-        await self._run(runner, fence, entry_id, job_id)
+        await self._run(runner, fence, entry_id, job)
 
-    async def _run(self, runner: JobRunner, fence: Fence, entry_id: str, job_id: str) -> None:
+    async def _run(self, runner: JobRunner, fence: Fence, entry_id: str, job: JobRecord) -> None:
+        job_id = job.id
         task = asyncio.create_task(runner.run(), name=f"job {job_id}")
         keeper = LeaseKeeper(
             self._scripts,
@@ -226,7 +237,7 @@ class WorkerPool:
         ).start()
         try:
             outcome = await task
-            await self._end(fence, entry_id, job_id, outcome)
+            await self._end(fence, entry_id, job, outcome)
         except LeaseLost:
             log.warning("lease lost; the job is another worker's now", extra={"job": job_id})
         except asyncio.CancelledError:
@@ -240,14 +251,22 @@ class WorkerPool:
                 await task
 
     async def _end(
-        self, fence: Fence, entry_id: str, job_id: str, outcome: JobOutcome | None
+        self, fence: Fence, entry_id: str, job: JobRecord | str, outcome: JobOutcome | None
     ) -> None:
+        """Finish ``job`` with ``outcome``, or only acknowledge its entry (no outcome)."""
+        job_id = job if isinstance(job, str) else job.id
+        idempotency = job.idempotency_key if isinstance(job, JobRecord) else job_id
         state = outcome.state.value if outcome else ""
         error = (outcome.error or "") if outcome else ""
-        finished = await self._finish(
-            keys=[fence.key, self._keyspace.job(job_id), self._stream],
-            args=[fence.value, CONSUMER_GROUP, entry_id, state, repr(time.time()), error],
-        )
+        keys = [
+            fence.key,
+            self._keyspace.job(job_id),
+            self._stream,
+            self._keyspace.steps(job_id),
+            self._keyspace.idempotency(JOB_STREAM, idempotency),
+        ]
+        args = [fence.value, CONSUMER_GROUP, entry_id, state, repr(time.time()), error]
+        finished = await self._finish(keys=keys, args=[*args, int(self.retention * 1000)])
         if not finished:
             raise LeaseLost(f"job {job_id} was not finished: its lease is no longer ours")
         log.info("job ended", extra={"job": job_id, "state": state, "error": error})

@@ -6,13 +6,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from nfvo.sol.callbacks import basic_header
+from nfvo.store.keys import Keyspace
 from tests.integration.catalog import etsi
 from tests.integration.catalog.conftest import VERSIONS, ServeFactory, create, wait_state
 
 V = VERSIONS["vnfpkgm"]
+SECRET = "s3cr3t-of-the-vendor-portal"
 PATH = "/vnf_packages/{vnfPkgId}/package_content/upload_from_uri"
 
 
@@ -26,8 +30,14 @@ async def origin(shipped: dict[str, Path]) -> AsyncIterator[str]:
     async def big(_request: web.Request) -> web.Response:
         return web.Response(body=b"x" * 100_000, content_type="application/zip")
 
+    async def guarded(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != basic_header("vendor", SECRET):
+            return web.Response(status=401)
+        return await amf(request)
+
     app = web.Application()
     app.router.add_get("/amf.zip", amf)
+    app.router.add_get("/guarded/amf.zip", guarded)
     app.router.add_get("/big.bin", big)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -86,3 +96,29 @@ async def test_fetch_failures_are_error_with_the_reason(
     assert (await _ask(client, big, f"{origin}/big.bin")).status == 202
     body = await wait_state(client, big)
     assert "50000" in body["onboardingFailureDetails"]["detail"]
+
+
+async def test_credentials_reach_the_origin_and_are_never_stored_in_clear(
+    serve_catalogue: ServeFactory, origin: str, redis: aioredis.Redis, keyspace: Keyspace
+) -> None:
+    client = await serve_catalogue(upload_allow_private=True)
+    href = (await create(client))["_links"]["self"]["href"]
+    response = await client.post(
+        f"{href}/package_content/upload_from_uri",
+        json={"addressInformation": f"{origin}/guarded/amf.zip", "username": "vendor",
+              "password": SECRET},
+        headers=V,
+    )  # fmt: skip
+    assert response.status == 202, await response.text()
+    body = await wait_state(client, href)
+    assert body["onboardingState"] == "ONBOARDED", body.get("onboardingFailureDetails")
+    async for key in redis.scan_iter(match=keyspace.pattern()):
+        kind = await redis.type(key)
+        if kind == b"hash":
+            fields = await redis.hgetall(key)  # type: ignore[misc]
+            stored = b"".join(name + value for name, value in fields.items())
+        elif kind == b"string":
+            stored = await redis.get(key) or b""
+        else:
+            continue
+        assert SECRET.encode() not in stored, f"{key!r} holds the password in clear"

@@ -368,3 +368,19 @@ async def test_a_job_resumed_past_its_deadline_fails_without_running(
         done = await jobs.wait(job.id, 5)
     assert done.state is JobState.FAILED and "deadline" in (done.error or "")
     assert calls == ["a"] and done.runs == 2
+
+
+async def test_a_finished_job_expires_after_the_retention(
+    redis: aioredis.Redis, keyspace: Keyspace, registry: JobRegistry, jobs: Jobs
+) -> None:
+    registry.register("kept", [Step("only", recorder([]))])
+    async with WorkerPool(redis, keyspace, registry, retention=60, poll_seconds=0.1):
+        job = await jobs.enqueue("kept", idempotency_key="once")
+        await jobs.wait(job.id, 10)
+    idempotency = keyspace.idempotency("jobs", "once")
+    for key in (keyspace.job(job.id), keyspace.steps(job.id), idempotency):
+        assert 0 < await redis.ttl(key) <= 60, key
+    async with WorkerPool(redis, keyspace, registry, poll_seconds=0.1):  # 0: kept for ever
+        forever = await jobs.enqueue("kept")
+        await jobs.wait(forever.id, 10)
+    assert await redis.ttl(keyspace.job(forever.id)) == -1
