@@ -18,6 +18,7 @@ from descriptors.stored import (
     load_stored,
     stored_document,
 )
+from tests.unit.descriptors.test_corpus import ONBOARDING
 
 PACKAGES = Path(__file__).resolve().parents[3] / "descriptors" / "packages"
 # Written by the onboarding code before documents had a version (a VNF and the NSD).
@@ -52,6 +53,16 @@ def test_every_shipped_package_round_trips(shipped: dict[str, LoadedPackage]) ->
             assert document["kind"] == "nsd"
             assert stored.nsd == loaded.nsd, name
         assert stored.document() == document, name
+
+
+@pytest.mark.parametrize("name", sorted(n for n, refused in ONBOARDING.items() if not refused))
+def test_every_accepted_corpus_package_round_trips(
+    name: str, shared_dir: Path, tmp_path: Path
+) -> None:
+    loaded = load_package(shared_dir / "corpus" / "packages" / name, tmp_path)
+    stored = load_stored(through_json(stored_document(loaded)))
+    assert isinstance(stored, StoredVnfd)
+    assert (stored.vnfd, stored.requirements) == (loaded.vnfd, loaded.requirements)
 
 
 def test_the_nsd_names_its_vnfds(shipped: dict[str, LoadedPackage]) -> None:
