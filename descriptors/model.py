@@ -1,24 +1,21 @@
 """The typed VNFD and NSD: what later code reads instead of TOSCA.
 
 Built once, at onboarding, from tosca-parser's view of the descriptor (see
-:mod:`descriptors.vnfd_reader` and :mod:`descriptors.nsd_reader`) and stored as
-versioned JSON (``schema_version``); readers refuse a version they do not know rather
-than guess. Names follow SOL001's property names in snake case; sizes are plain
-integers in the unit their name says.
+:mod:`descriptors.vnfd_reader` and :mod:`descriptors.nsd_reader`) and stored inside a
+versioned document (:mod:`descriptors.stored`), which alone knows storage versions.
+Names follow SOL001's property names in snake case; sizes are plain integers in the
+unit their name says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from descriptors.problems import Problem
-
-SCHEMA_VERSION = 1
 
 
 class _Record(BaseModel):
@@ -169,24 +166,7 @@ class Flavour(_Record):
         return next(v for v in self.vdus if v.vdu_id == vdu_id)
 
 
-class _Stored(_Record):
-    schema_version: int = SCHEMA_VERSION
-
-    def to_json(self) -> bytes:
-        return orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-
-    @classmethod
-    def from_json(cls, data: bytes | str) -> Self:
-        raw = orjson.loads(data)
-        version = raw.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(
-                f"stored descriptor has schema_version {version}, not {SCHEMA_VERSION}"
-            )
-        return cls.model_validate(raw)
-
-
-class Vnfd(_Stored):
+class Vnfd(_Record):
     descriptor_id: str
     descriptor_version: str
     provider: str
@@ -265,7 +245,7 @@ class NsFlavour(_Record):
     placement_rules: list[PlacementRule] = Field(default_factory=list)
 
 
-class Nsd(_Stored):
+class Nsd(_Record):
     descriptor_id: str
     designer: str
     version: str

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from descriptors.loader import LoadedPackage, load_package
 from descriptors.problems import DescriptorError, Problem, Severity
+from descriptors.stored import stored_document
 from nfvo.catalog.fetch import fetch_step
 from nfvo.catalog.files import collect_files, package_path, pnfd_summary, write_source
 from nfvo.catalog.notices import Event, Notices
@@ -143,20 +144,6 @@ async def _nsd_fields(
     return fields, []
 
 
-def _model_document(record: CatalogRecord, loaded: LoadedPackage) -> dict[str, Any] | None:
-    model = loaded.vnfd if record.kind is Kind.VNF_PACKAGE else loaded.nsd
-    if model is None:
-        return None
-    return {
-        "kind": record.kind.value,
-        "model": model.model_dump(mode="json"),
-        "requirements": {
-            flavour: {vdu: item.model_dump(mode="json") for vdu, item in vdus.items()}
-            for flavour, vdus in loaded.requirements.items()
-        },
-    }
-
-
 async def _process(
     store: CatalogStore, record: CatalogRecord, work: Path, late_binding: bool
 ) -> tuple[CatalogRecord, dict[str, Any] | None]:
@@ -189,7 +176,7 @@ async def _process(
         files=files,
         failure=None,
     )
-    return done, _model_document(done, loaded) if loaded else None
+    return done, stored_document(loaded) if loaded else None
 
 
 def _failed(record: CatalogRecord, problems: Sequence[Problem]) -> CatalogRecord:

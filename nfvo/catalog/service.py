@@ -28,6 +28,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from descriptors.stored import StoredDescriptor
 from nfvo.catalog.access import Viewer, may_change, may_read
 from nfvo.catalog.fetch import check_uri, seal_credentials
 from nfvo.catalog.files import content_key
@@ -308,9 +309,9 @@ class Catalogue:
                 return record
         raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
 
-    async def descriptor_model(self, record_id: str) -> dict[str, Any] | None:
-        """The normalised VNFD or NSD (versioned JSON) stored at onboarding."""
-        return await self.store.model(record_id)
+    async def descriptor(self, record_id: str) -> StoredDescriptor:
+        """For the lifecycle code: the typed VNFD or NSD stored at onboarding."""
+        return await self.store.descriptor(record_id)
 
     async def set_usage(self, kind: Kind, record_id: str, in_use: bool) -> None:
         """For the lifecycle code: a VNF instance or NS instance now uses the entry."""

@@ -1,4 +1,5 @@
-"""The catalogue's documents and blobs: one repository per kind, one for descriptor models.
+"""The catalogue's documents and blobs: one repository per kind, one for descriptor models
+(``descriptors.stored`` documents, read back typed).
 
 Shared by the service (API calls) and the onboarding job, whose steps are handed the
 process's blob store by the runtime (``ctx[BLOBS]``).
@@ -13,9 +14,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored
 from nfvo.catalog.records import MODEL_KIND, CatalogRecord, Kind
 from nfvo.catalog.views import index_names, index_values
-from nfvo.sol.problems import NotFound
+from nfvo.catalog.wire import OnboardingState
+from nfvo.sol.problems import Conflict, NotFound
 from nfvo.store.blobs import BlobStore
 from nfvo.store.guards import Guard
 from nfvo.store.keys import Keyspace, is_valid_id
@@ -121,9 +124,40 @@ class CatalogStore:
         else:
             await self.models.put(record_id, document, version=None, guards=guards)
 
-    async def model(self, record_id: str) -> dict[str, Any] | None:
-        found = await self.models.find(record_id)
-        return found.document if found else None
+    async def descriptor(self, record_id: str) -> StoredDescriptor:
+        """The typed model stored when VNF package or NSD ``record_id`` was onboarded
+        (older document versions migrate on read). NotFound when there is none."""
+        found = await self.models.find(record_id) if is_valid_id(record_id) else None
+        if found is None:
+            raise NotFound(f"there is no onboarded VNF package or NSD {record_id!r}")
+        return load_stored(found.document)
+
+    async def vnf_descriptor(self, vnfd_id: str) -> StoredVnfd:
+        """The stored model of the onboarded VNF package whose VNFD is ``vnfd_id``
+        (onboarding keeps vnfdId unique among onboarded packages)."""
+        for record in await self.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id):
+            if record.onboarding_state is OnboardingState.ONBOARDED:
+                stored = await self.descriptor(record.id)
+                if isinstance(stored, StoredVnfd):
+                    return stored
+        raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
+
+    async def constituents(self, nsd: StoredNsd) -> builtins.list[StoredVnfd]:
+        """The stored model of every VNFD the NSD's profiles name, found by vnfdId;
+        Conflict naming each one not onboarded (an NSD onboarded with late binding)."""
+        found: list[StoredVnfd] = []
+        missing: list[str] = []
+        for vnfd_id in nsd.vnfd_ids:
+            try:
+                found.append(await self.vnf_descriptor(vnfd_id))
+            except NotFound:
+                missing.append(vnfd_id)
+        if missing:
+            raise Conflict(
+                f"NSD {nsd.nsd.descriptor_id} ({nsd.nsd.name}) names VNFDs that are not "
+                f"onboarded: {', '.join(missing)}"
+            )
+        return found
 
 
 def creation_key(created: int) -> str:

@@ -1,9 +1,10 @@
 """Placement requests built from descriptors: an NSD with its VNFs, or one VNF.
 
-A pure function of the typed models (:mod:`descriptors.model`), each VNF's
-:class:`~descriptors.requirements.VduRequirement` per flavour and VDU, and the site's
-network bindings, so the offline ``nfvo placement plan`` and the grant build the same
-request.
+A pure function of the stored descriptors (:mod:`descriptors.stored`: the typed NSD,
+each VNF's VNFD and :class:`~descriptors.requirements.VduRequirement` per flavour and
+VDU) and the site's network bindings. The grant reads them from the catalogue; the
+offline ``nfvo placement plan`` turns the packages it parses into the same stored
+documents first, so both build a request one way and neither runs tosca-parser here.
 
 How the descriptors become a request:
 
@@ -25,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from descriptors.loader import LoadedPackage
-from descriptors.model import Flavour, Nsd, NsFlavour, PlacementKind, PlacementRule, Vnfd
+from descriptors.model import Flavour, Nsd, NsFlavour, PlacementKind, PlacementRule
 from descriptors.requirements import VduRequirement
+from descriptors.stored import StoredVnfd
 from nfvo.placement.model import (
     AffinityGroup,
     AffinityKind,
@@ -44,20 +45,6 @@ NETWORK_PREFIX = "net:"
 
 class RequestError(ValueError):
     """The descriptors and bindings cannot make a request; the message names what is wrong."""
-
-
-@dataclass(frozen=True)
-class VnfModel:
-    """What the builder needs of one VNF package."""
-
-    vnfd: Vnfd
-    requirements: Mapping[str, Mapping[str, VduRequirement]]  # flavour -> VDU -> need
-
-    @classmethod
-    def from_loaded(cls, loaded: LoadedPackage) -> VnfModel:
-        if loaded.vnfd is None:
-            raise RequestError(f"{loaded.files.root.name} is not a VNF package")
-        return cls(loaded.vnfd, loaded.requirements)
 
 
 @dataclass(frozen=True)
@@ -119,7 +106,7 @@ class _Collector:
 
 def build_ns_request(
     nsd: Nsd,
-    vnfs: Iterable[VnfModel],
+    vnfs: Iterable[StoredVnfd],
     bindings: Sequence[NetworkBinding],
     *,
     level: str | None = None,
@@ -165,7 +152,7 @@ def build_ns_request(
 
 
 def build_vnf_request(
-    vnf: VnfModel,
+    vnf: StoredVnfd,
     bindings: Sequence[NetworkBinding],
     *,
     level: str | None = None,
@@ -206,7 +193,7 @@ def _ns_counts(flavour: NsFlavour, level: str | None) -> dict[str, int]:
     raise RequestError(f"NS flavour {flavour.flavour_id} has no level {chosen!r} (it has {known})")
 
 
-def _flavour(vnf: VnfModel, flavour_id: str) -> Flavour:
+def _flavour(vnf: StoredVnfd, flavour_id: str) -> Flavour:
     for flavour in vnf.vnfd.flavours:
         if flavour.flavour_id == flavour_id:
             return flavour
@@ -242,7 +229,7 @@ def vdu_counts(flavour: Flavour, level: str | None) -> dict[str, int]:
 
 def _add_vnf(
     collector: _Collector,
-    vnf: VnfModel,
+    vnf: StoredVnfd,
     name: str,
     *,
     instances: int,

@@ -16,9 +16,10 @@ from pathlib import Path
 import click
 import orjson
 
-from descriptors.loader import LoadedPackage, load_package
+from descriptors.loader import load_package
 from descriptors.model import Nsd
 from descriptors.problems import DescriptorError
+from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored, stored_document
 from nfvo.cli.commands.vim import with_registry
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.placement.engine import Plan, plan
@@ -28,7 +29,6 @@ from nfvo.placement.report import PlanReport, VnfcRow, plan_report, vf_summary
 from nfvo.placement.requests import (
     BuiltRequest,
     RequestError,
-    VnfModel,
     build_ns_request,
     build_vnf_request,
     parse_binding,
@@ -97,34 +97,37 @@ def _candidates(ns: Path | None, vnfs: Sequence[Path], packages_dir: Path | None
     return paths
 
 
-def _load(path: Path, workdir: Path) -> LoadedPackage:
+def _load(path: Path, workdir: Path) -> StoredDescriptor:
+    """Parse (which validates) the package, then read it as onboarding stores it, so the
+    request is built the one way the lifecycle builds it: from the stored descriptor."""
     try:
-        return load_package(path, workdir)
+        loaded = load_package(path, workdir)
     except DescriptorError as exc:
         problems = "\n  ".join(str(problem) for problem in exc.problems)
         raise RequestError(f"{path} is not a valid package:\n  {problems}") from exc
+    return load_stored(stored_document(loaded))
 
 
 def load_models(
     ns: Path | None, vnfs: Sequence[Path], packages_dir: Path | None, workdir: Path
-) -> tuple[Nsd | None, list[VnfModel]]:
+) -> tuple[Nsd | None, list[StoredVnfd]]:
     """The NSD and every VNF package found. Without ``ns`` or ``vnfs``, an NSD archive in
     ``packages_dir`` is the one planned (there must be one at most)."""
     nsds: list[Nsd] = []
     if ns is not None:
-        nsd = _load(ns, workdir / "ns").nsd
-        if nsd is None:
+        stored = _load(ns, workdir / "ns")
+        if not isinstance(stored, StoredNsd):
             raise RequestError(f"{ns} is not an NSD archive")
-        nsds.append(nsd)
-    models: list[VnfModel] = []
+        nsds.append(stored.nsd)
+    models: list[StoredVnfd] = []
     for index, path in enumerate(_candidates(ns, vnfs, packages_dir)):
-        loaded = _load(path, workdir / f"package-{index}")
-        if loaded.vnfd is not None:
-            models.append(VnfModel.from_loaded(loaded))
+        stored = _load(path, workdir / f"package-{index}")
+        if isinstance(stored, StoredVnfd):
+            models.append(stored)
         elif path in vnfs:
             raise RequestError(f"{path} is not a VNF package")
-        elif loaded.nsd is not None and ns is None and not vnfs:
-            nsds.append(loaded.nsd)
+        elif ns is None and not vnfs:
+            nsds.append(stored.nsd)
     if len(nsds) > 1:
         names = ", ".join(nsd.name for nsd in nsds)
         raise RequestError(f"{packages_dir} holds several NSDs ({names}): choose one with --ns")

@@ -10,10 +10,10 @@ import pytest
 from descriptors.loader import load_package
 from descriptors.model import Nsd, PlacementKind, PlacementRule
 from descriptors.requirements import VnicType
+from descriptors.stored import StoredNsd, StoredVnfd, load_stored, stored_document
 from nfvo.placement.model import AffinityKind, AffinityScope, NetworkBinding
 from nfvo.placement.requests import (
     RequestError,
-    VnfModel,
     build_ns_request,
     build_vnf_request,
     parse_binding,
@@ -34,16 +34,15 @@ CORE_BINDINGS = [
 
 
 @pytest.fixture(scope="module")
-def core(tmp_path_factory: pytest.TempPathFactory) -> tuple[Nsd, list[VnfModel]]:
+def core(tmp_path_factory: pytest.TempPathFactory) -> tuple[Nsd, list[StoredVnfd]]:
+    """The shipped NSD and VNFs, as the catalogue stores them."""
     work = tmp_path_factory.mktemp("core")
-    nsd = load_package(PACKAGES / "5gc-sa", work / "5gc-sa").nsd
-    assert nsd is not None
-    vnfs = [
-        VnfModel.from_loaded(load_package(path, work / path.name))
+    stored = [
+        load_stored(stored_document(load_package(path, work / path.name)))
         for path in sorted(PACKAGES.iterdir())
-        if path.name != "5gc-sa"
     ]
-    return nsd, vnfs
+    nsd = next(item.nsd for item in stored if isinstance(item, StoredNsd))
+    return nsd, [item for item in stored if isinstance(item, StoredVnfd)]
 
 
 def test_parse_binding_physnet_and_network() -> None:
@@ -58,7 +57,7 @@ def test_parse_binding_physnet_and_network() -> None:
             parse_binding(bad)
 
 
-def test_lab_level_one_vnfc_per_nf(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_lab_level_one_vnfc_per_nf(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     built = build_ns_request(nsd, vnfs, CORE_BINDINGS, level="lab")
     ids = [vnfc.vnfc_id for vnfc in built.request.vnfcs]
@@ -69,7 +68,7 @@ def test_lab_level_one_vnfc_per_nf(core: tuple[Nsd, list[VnfModel]]) -> None:
     assert built.request.network_bindings == CORE_BINDINGS
 
 
-def test_site_level_counts_groups_and_networks(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_site_level_counts_groups_and_networks(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     built = build_ns_request(nsd, vnfs, CORE_BINDINGS, level="site")
     per_vdu = Counter(vnfc.vdu_id for vnfc in built.request.vnfcs)
@@ -96,12 +95,12 @@ def test_site_level_counts_groups_and_networks(core: tuple[Nsd, list[VnfModel]])
     }
 
 
-def test_default_level_is_the_flavours(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_default_level_is_the_flavours(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     assert len(build_ns_request(nsd, vnfs, CORE_BINDINGS).request.vnfcs) == 9
 
 
-def test_nsd_rules_group_every_vnfc_of_their_profiles(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_nsd_rules_group_every_vnfc_of_their_profiles(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     rule = PlacementRule(
         rule_id="cp_together", kind=PlacementKind.AFFINITY, scope="zone", targets=["amf", "smf"]
@@ -114,7 +113,7 @@ def test_nsd_rules_group_every_vnfc_of_their_profiles(core: tuple[Nsd, list[VnfM
     assert sorted(group.members) == ["amf-0", "amf-1", "smf-0", "smf-1"]
 
 
-def test_unbound_sriov_network_is_named(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_unbound_sriov_network_is_named(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     bindings = [b for b in CORE_BINDINGS if b.logical_network != "n6_vl"]
     with pytest.raises(RequestError, match=r"upf-0: port upf_n6 \(direct\).*n6_vl.*no physnet"):
@@ -125,20 +124,20 @@ def test_unbound_sriov_network_is_named(core: tuple[Nsd, list[VnfModel]]) -> Non
         build_ns_request(nsd, vnfs, bindings)
 
 
-def test_unknown_binding_name_is_refused(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_unknown_binding_name_is_refused(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     bindings = [*CORE_BINDINGS, parse_binding("n9_vl=sriov-n3")]
     with pytest.raises(RequestError, match=r"no VNFC uses: n9_vl \(used: n2_vl"):
         build_ns_request(nsd, vnfs, bindings)
 
 
-def test_unknown_level_lists_the_known_ones(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_unknown_level_lists_the_known_ones(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     with pytest.raises(RequestError, match=r"no level 'huge' \(it has lab, site\)"):
         build_ns_request(nsd, vnfs, CORE_BINDINGS, level="huge")
 
 
-def test_missing_vnf_package_names_the_vnfd_id(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_missing_vnf_package_names_the_vnfd_id(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     nsd, vnfs = core
     upf = next(v for v in vnfs if v.vnfd.product_name == "nfvo-5gc-upf")
     others = [v for v in vnfs if v is not upf]
@@ -146,7 +145,7 @@ def test_missing_vnf_package_names_the_vnfd_id(core: tuple[Nsd, list[VnfModel]])
         build_ns_request(nsd, others, CORE_BINDINGS)
 
 
-def test_lone_vnf_binds_its_own_logical_networks(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_lone_vnf_binds_its_own_logical_networks(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     _, vnfs = core
     upf = next(v for v in vnfs if v.vnfd.product_name == "nfvo-5gc-upf")
     bindings = [
@@ -162,7 +161,7 @@ def test_lone_vnf_binds_its_own_logical_networks(core: tuple[Nsd, list[VnfModel]
         build_vnf_request(upf, bindings, level="x")
 
 
-def test_level_without_vdu_counts_uses_scaling_steps(core: tuple[Nsd, list[VnfModel]]) -> None:
+def test_level_without_vdu_counts_uses_scaling_steps(core: tuple[Nsd, list[StoredVnfd]]) -> None:
     _, vnfs = core
     amf = next(v for v in vnfs if v.vnfd.product_name == "nfvo-5gc-amf").vnfd.flavours[0]
     site = next(lv for lv in amf.instantiation_levels if lv.level_id == "site")
