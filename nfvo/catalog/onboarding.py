@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from nfvo.catalog.wire import OnboardingState, OperationalState
 from nfvo.sol.notifications import NOTIFIER
 from nfvo.store.blobs import BLOBS
 from nfvo.store.errors import LeaseLost, TransientError
+from nfvo.store.scratch import SCRATCH
 from nfvo.store.secrets import SECRETS
 from nfvo.store.steps import JobRegistry, Step, StepContext, sequence
 
@@ -189,7 +189,7 @@ async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
     record = await store.find(kind, ctx.params["id"])
     if record is None or record.onboarding_state is not OnboardingState.PROCESSING:
         return {"skipped": True}  # deleted, or a previous run already finished it
-    with tempfile.TemporaryDirectory(prefix="nfvo-onboard-") as work:
+    with ctx[SCRATCH].directory("onboard") as work:
         try:
             late = bool(ctx.params.get("lateBinding"))
             done, model = await _process(store, record, Path(work), late)
@@ -238,5 +238,5 @@ def _plan(params: Mapping[str, Any]) -> list[Step]:
 
 def register_onboarding(registry: JobRegistry) -> None:
     registry.register(
-        ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600, needs=(BLOBS, NOTIFIER, SECRETS)
+        ONBOARD_JOB, _plan, timeout=ONBOARD_TIMEOUT + 600, needs=(BLOBS, NOTIFIER, SECRETS, SCRATCH)
     )

@@ -20,8 +20,9 @@ queued is logged and never fails the request.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
 from nfvo.catalog.store import CatalogStore, Listed, noun
+from nfvo.catalog.uploads import onboarding_key, upload_lease
 from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
@@ -75,6 +77,7 @@ class Catalogue:
         notifier: Notifier,
         box: SecretBox,
     ) -> None:
+        self._redis, self._keyspace = redis, keyspace
         self.store = CatalogStore(redis, keyspace, blobs)
         self.jobs = Jobs(redis, keyspace)
         self.limits = limits
@@ -208,17 +211,21 @@ class Catalogue:
             await self.store.blobs.delete(record.content_key)
         await self.notices.announce(record, Event.DELETED)
 
-    async def _begin_upload(
+    @contextlib.asynccontextmanager
+    async def _uploading(
         self, kind: Kind, record_id: str, viewer: Viewer
-    ) -> tuple[CatalogRecord, int]:
+    ) -> AsyncIterator[tuple[CatalogRecord, int]]:
+        """The entry, now UPLOADING and owned by this process while the block runs (its
+        upload lease, see ``uploads.py``); 409 unless it was CREATED."""
         record, version = await self._load(kind, record_id, viewer)
         if record.onboarding_state is not OnboardingState.CREATED:
             raise Conflict(
                 f"{noun(kind)} {record_id} is {record.onboarding_state.value}; content can be "
                 "uploaded only once, while it is CREATED"
             )
-        uploading = record.but(onboarding_state=OnboardingState.UPLOADING)
-        return uploading, await self.store.save(uploading, version=version)
+        async with upload_lease(self._redis, self._keyspace, record_id):
+            uploading = record.but(onboarding_state=OnboardingState.UPLOADING)
+            yield uploading, await self.store.save(uploading, version=version)
 
     async def upload(
         self,
@@ -230,26 +237,26 @@ class Catalogue:
         viewer: Viewer,
     ) -> CatalogRecord:
         """Stream the content to the blob store and start onboarding (202)."""
-        record, version = await self._begin_upload(kind, record_id, viewer)
-        key = content_key(kind.value, record_id)
-        try:
-            info = await self.store.blobs.put(key, chunks, self.limits.max_bytes)
-            await self._refuse_duplicate(kind, record_id, info.sha256)
-        except BaseException:
-            await self.store.blobs.delete(key)
-            await self.store.save(
-                record.but(onboarding_state=OnboardingState.CREATED), version=version
+        async with self._uploading(kind, record_id, viewer) as (record, version):
+            key = content_key(kind.value, record_id)
+            try:
+                info = await self.store.blobs.put(key, chunks, self.limits.max_bytes)
+                await self._refuse_duplicate(kind, record_id, info.sha256)
+            except BaseException:
+                await self.store.blobs.delete(key)
+                await self.store.save(
+                    record.but(onboarding_state=OnboardingState.CREATED), version=version
+                )
+                raise
+            processing = record.but(
+                onboarding_state=OnboardingState.PROCESSING,
+                content_key=key,
+                content_sha256=info.sha256,
+                content_size=info.size,
+                content_type=content_type,
             )
-            raise
-        processing = record.but(
-            onboarding_state=OnboardingState.PROCESSING,
-            content_key=key,
-            content_sha256=info.sha256,
-            content_size=info.size,
-            content_type=content_type,
-        )
-        await self.store.save(processing, version=version)
-        return await self._enqueue(processing, {})
+            await self.store.save(processing, version=version)
+            return await self._enqueue(processing, {})
 
     async def _refuse_duplicate(self, kind: Kind, record_id: str, sha256: str) -> None:
         for other in await self.store.where(kind, CONTENT_INDEX, sha256):
@@ -271,8 +278,12 @@ class Catalogue:
     ) -> CatalogRecord:
         """Check the address now (400), fetch and onboard in the job (202)."""
         await check_uri(uri, allow_private=self.limits.allow_private)
-        record, _ = await self._begin_upload(kind, record_id, viewer)
-        extra = {
+        async with self._uploading(kind, record_id, viewer) as (record, _):
+            # Owned until the job is queued; the job owns it from then on.
+            return await self._enqueue(record, self._fetch_parameters(uri, auth))
+
+    def _fetch_parameters(self, uri: str, auth: tuple[str, str] | None) -> dict[str, Any]:
+        return {
             "uri": uri,
             # Sealed: a job's parameters are readable by whoever reads the store.
             "auth": seal_credentials(self.box, auth) if auth else None,
@@ -280,7 +291,6 @@ class Catalogue:
             "timeout": self.limits.upload_timeout,
             "allowPrivate": self.limits.allow_private,
         }
-        return await self._enqueue(record, extra)
 
     async def _enqueue(self, record: CatalogRecord, extra: Mapping[str, Any]) -> CatalogRecord:
         params = {
@@ -289,7 +299,9 @@ class Catalogue:
             "lateBinding": self.limits.late_binding,
             **extra,
         }
-        job = await self.jobs.enqueue(ONBOARD_JOB, params, idempotency_key=f"onboard:{record.id}")
+        job = await self.jobs.enqueue(
+            ONBOARD_JOB, params, idempotency_key=onboarding_key(record.id)
+        )
         return record.but(job_id=job.id)
 
     async def onboarded(self, kind: Kind, record_id: str, *, viewer: Viewer) -> CatalogRecord:

@@ -75,6 +75,11 @@ def resource_href(record: CatalogRecord) -> str:
     return f"{_CONTAINERS[record.kind]}/{record.id}"
 
 
+def state_attribute(kind: Kind) -> str:
+    """The indexed wire attribute of an entry's onboarding state."""
+    return next(wire for wire, stored in _INDEXES[kind].items() if stored == "onboarding_state")
+
+
 def filter_indexes(kind: Kind) -> frozenset[str]:
     return frozenset(_INDEXES[kind])
 

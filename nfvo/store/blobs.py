@@ -78,6 +78,10 @@ class BlobStore(ABC):
     async def delete(self, key: str) -> bool:
         """Remove ``key``; False if it was not there."""
 
+    @abstractmethod
+    async def discard(self, key: str) -> None:
+        """Remove ``key`` and any partial write of it a killed writer left."""
+
     async def read(self, key: str, start: int = 0, end: int | None = None) -> bytes:
         return b"".join([chunk async for chunk in self.get(key, start, end)])
 
@@ -159,6 +163,12 @@ class LocalBlobStore(BlobStore):
         path.unlink(missing_ok=True)
         _digest_path(path).unlink(missing_ok=True)
         return existed
+
+    async def discard(self, key: str) -> None:
+        await self.delete(key)
+        path = self._path(key)
+        for partial in path.parent.glob(f".{path.name}.*.part"):
+            partial.unlink(missing_ok=True)
 
 
 def _digest_path(path: Path) -> Path:

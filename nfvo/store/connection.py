@@ -38,13 +38,22 @@ async def redis_for(
     With ``url``, that server. Without, an embedded one: ``owned`` (a server process such
     as ``nfvo serve``) keeps an append-only file in ``data_dir``; otherwise throw-away.
     """
+    async with store_for(url, data_dir, owned=owned, binary=binary) as (client, _embedded):
+        yield client
+
+
+@asynccontextmanager
+async def store_for(
+    url: str | None, data_dir: Path | None, *, owned: bool, binary: Path | None = None
+) -> AsyncIterator[tuple[aioredis.Redis, EmbeddedRedis | None]]:
+    """:func:`redis_for`, and the embedded server when there is one (to watch it)."""
     embedded: EmbeddedRedis | None = None
     if url is None:
         embedded = EmbeddedRedis(data_dir if owned else None, binary=binary)
         url = embedded.start()
     client = connect(url)
     try:
-        yield client
+        yield client, embedded
     finally:
         await client.aclose()
         if embedded is not None:

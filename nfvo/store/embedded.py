@@ -154,6 +154,22 @@ class EmbeddedRedis:
             time.sleep(0.02)
         return False
 
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def revive(self) -> None:
+        """Start again, on the same port and data, after the server died."""
+        if self.alive():
+            return
+        assert self._process is not None, "revive() is for a server that was started"
+        self._process = subprocess.Popen(
+            self._arguments(self._directory()),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not self._wait_ready():
+            raise EmbeddedRedisError(f"redis-server did not start again on port {self.port}")
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop cleanly (SIGTERM: Redis flushes its append-only file), then clean up."""
         process, self._process = self._process, None

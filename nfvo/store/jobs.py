@@ -165,6 +165,13 @@ class Jobs:
         fields = await self._redis.hgetall(self._keyspace.job(job_id))
         return JobRecord.from_hash(cast(dict[bytes, bytes], fields)) if fields else None
 
+    async def find_by_key(self, idempotency_key: str) -> JobRecord | None:
+        """The job enqueued under ``idempotency_key``, if any (and not yet purged)."""
+        raw = await self._redis.get(self._keyspace.idempotency(JOB_STREAM, idempotency_key))
+        if raw is None:
+            return None
+        return await self.find(raw.decode() if isinstance(raw, bytes) else raw)
+
     async def get(self, job_id: str) -> JobRecord:
         found = await self.find(job_id)
         if found is None:

@@ -14,9 +14,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from redis.exceptions import RedisError
+
 log = logging.getLogger(__name__)
 
-STOP_SECONDS = 5.0  # how long a stopped task may take to end before it is abandoned
+STOP_SECONDS = 5.0
+# What a service meets when the store or a peer is away: logged in a line, not as a bug.
+OUTAGES = (
+    RedisError,
+    ConnectionError,
+    TimeoutError,
+)  # how long a stopped task may take to end before it is abandoned
 
 
 async def sleep_unless(event: asyncio.Event, seconds: float) -> bool:
@@ -29,6 +37,16 @@ async def sleep_unless(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def first_of(*events: asyncio.Event) -> None:
+    """Wait until any of ``events`` is set."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def cancel_and_wait(
@@ -60,7 +78,9 @@ async def until_stopped(stop: asyncio.Event, inner: asyncio.Task[None] | None) -
         waiter.cancel()
     if not stop.is_set():
         error = None if inner.cancelled() else inner.exception()
-        raise RuntimeError(f"its task {inner.get_name()!r} ended: {error!r}") from error
+        if error is not None:
+            raise error  # as it is, so the supervisor can tell an outage from a bug
+        raise RuntimeError(f"its task {inner.get_name()!r} ended")
 
 
 Service = Callable[[asyncio.Event], Awaitable[None]]
@@ -142,6 +162,8 @@ class Supervisor:
                 health.last_error = "it ended by itself"
             except asyncio.CancelledError:
                 raise
+            except OUTAGES as exc:  # the store or a cloud away: expected, no traceback
+                health.last_error = f"{type(exc).__name__}: {exc}"
             except Exception as exc:
                 health.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("background service %s failed", name)

@@ -25,10 +25,11 @@ from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
 from nfvo.runtime import open_runtime
 from nfvo.sol.auth import can_authenticate
+from nfvo.store.tasks import first_of
 
 
-async def serve(settings: Settings, background: Background) -> None:
-    """Serve until SIGTERM/SIGINT (or cancellation)."""
+async def serve(settings: Settings, background: Background) -> str | None:
+    """Serve until SIGTERM/SIGINT (or cancellation); why it must exit non-zero, if so."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
@@ -48,11 +49,12 @@ async def serve(settings: Settings, background: Background) -> None:
             await site.start()
             gc.freeze()  # what start-up allocated is never garbage: keep it out of collections
             click.echo(f"READY http://{settings.api_host}:{settings.api_port}", nl=True)
-            await stop.wait()
+            await first_of(stop, runtime.platform.fatal)
             click.echo("stopping")
         finally:
             # Jobs and in-flight requests share one grace period rather than one each.
             await asyncio.gather(runtime.platform.stop(), runner.cleanup())
+        return runtime.platform.fatal_reason or None
 
 
 @click.command("serve")
@@ -120,7 +122,9 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
             "auth_clients or auth_jwks, or serve with --no-auth for local development"
         )
     background = Background(workers=0 if no_workers else concurrency, grace=grace)
-    asyncio.run(serve(settings, background))
+    fatal = asyncio.run(serve(settings, background))
+    if fatal:
+        raise click.ClickException(f"{fatal}; stopped")
 
 
 def _env_values(path: Path | None) -> dict[str, str]:

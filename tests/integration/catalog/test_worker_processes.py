@@ -16,45 +16,30 @@ import redis.asyncio as aioredis
 
 from nfvo.store.keys import Keyspace
 from tests.integration.catalog.conftest import VERSIONS, VNF_NAMES
-from tests.support.processes import ManagedProcess, port_open, python_argv
+from tests.support.nfvo_processes import serve, sharing
+from tests.support.nfvo_processes import worker as nfvo_worker
+from tests.support.processes import ManagedProcess
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 NSD = "5gc-sa"
 LEASE = 1.0
 
 
-def cli(*arguments: str) -> list[str]:
-    return python_argv("-c", "from nfvo.cli.main import main; main()", *arguments)
-
-
 @pytest.fixture
 def environment(redis_url: str, keyspace: Keyspace, tmp_path: Path) -> dict[str, str]:
-    """What the processes share: the Redis, the key prefix, and the data directory
-    (the blob store and the secret key)."""
-    return {
-        "NFVO_REDIS_URL": redis_url,
-        "NFVO_KEY_PREFIX": keyspace.prefix,
-        "NFVO_DATA_DIR": str(tmp_path / "nfvo"),
-    }
+    return sharing(redis_url, keyspace.prefix, tmp_path / "nfvo")
 
 
 @pytest.fixture
 def api(process_factory: type[ManagedProcess], environment: dict[str, str], free_port: int) -> str:
     """``nfvo serve`` taking uploads and running no job (stopped by the factory)."""
-    argv = cli("serve", "--no-workers", "--no-auth", "--port", str(free_port))
-    process_factory(argv, env=environment, cwd=REPO_ROOT, ready=port_open(free_port)).start()
+    serve(process_factory, environment, free_port, "--no-workers").start()
     return f"http://127.0.0.1:{free_port}"
 
 
 def worker(process_factory: type[ManagedProcess], environment: dict[str, str]) -> ManagedProcess:
-    argv = cli("worker", "--lease-seconds", str(LEASE), "--concurrency", "2")
-    process = process_factory(argv, env=environment, cwd=REPO_ROOT)
-
-    def ready() -> bool:
-        return b" ready: " in (process.log_path.read_bytes() if process.log_path else b"")
-
-    process.ready = ready
-    return process
+    return nfvo_worker(
+        process_factory, environment, "--lease-seconds", str(LEASE), "--concurrency", "2"
+    )
 
 
 async def upload(http: aiohttp.ClientSession, api: str, name: str, archive: Path) -> str:

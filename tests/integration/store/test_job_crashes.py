@@ -15,37 +15,19 @@ from nfvo.store.repository import Repository
 from nfvo.store.steps import JobRegistry, StepStatus
 from nfvo.store.workers import WorkerPool
 from tests.integration.store import job_types
-from tests.support.processes import ManagedProcess, python_argv
+from tests.support.nfvo_processes import sharing
+from tests.support.nfvo_processes import worker as nfvo_worker
+from tests.support.processes import ManagedProcess
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 LEASE_SECONDS = 1.0
 
 
 def worker(
     process_factory: type[ManagedProcess], redis_url: str, keyspace: Keyspace, data_dir: Path
 ) -> ManagedProcess:
-    argv = python_argv(
-        "-c",
-        "from nfvo.cli.main import main; main()",
-        "worker",
-        "--jobs",
-        job_types.__name__,
-        "--lease-seconds",
-        str(LEASE_SECONDS),
-    )
-    env = {
-        "NFVO_REDIS_URL": redis_url,
-        "NFVO_KEY_PREFIX": keyspace.prefix,
-        "NFVO_DATA_DIR": str(data_dir),
-    }
-    process = process_factory(argv, env=env, cwd=REPO_ROOT)
-
-    def ready() -> bool:  # one "ready" line per start, in a log kept across restarts
-        log = process.log_path.read_bytes() if process.log_path else b""
-        return log.count(b" ready: ") >= process.starts
-
-    process.ready = ready
-    return process
+    environment = sharing(redis_url, keyspace.prefix, data_dir)
+    options = ("--jobs", job_types.__name__, "--lease-seconds", str(LEASE_SECONDS))
+    return nfvo_worker(process_factory, environment, *options)
 
 
 async def crash_rounds(

@@ -27,6 +27,8 @@ from nfvo.vim.registry import VimRecord, VimRegistry
 from nfvo.vim.tags import ResourceIdentity
 from simulators.openstack.inventory import INVENTORY_DIR
 from tests.integration.vim import vim_job_types
+from tests.support.nfvo_processes import sharing
+from tests.support.nfvo_processes import worker as nfvo_worker
 from tests.support.processes import ManagedProcess, python_argv
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -91,24 +93,9 @@ def worker(
     data_dir: Path,
     log_level: str = "WARNING",
 ) -> ManagedProcess:
-    argv = python_argv(
-        "-c", "from nfvo.cli.main import main; main()", "worker",
-        "--jobs", vim_job_types.__name__, "--lease-seconds", str(LEASE_SECONDS),
-    )  # fmt: skip
-    env = {
-        "NFVO_REDIS_URL": redis_url,
-        "NFVO_KEY_PREFIX": keyspace.prefix,
-        "NFVO_LOG_LEVEL": log_level,
-        "NFVO_DATA_DIR": str(data_dir),
-    }
-    process = process_factory(argv, env=env, cwd=REPO_ROOT)
-
-    def ready() -> bool:  # one "ready" line per start, in a log kept across restarts
-        log = process.log_path.read_bytes() if process.log_path else b""
-        return log.count(b" ready: ") >= process.starts
-
-    process.ready = ready
-    return process
+    environment = {**sharing(redis_url, keyspace.prefix, data_dir), "NFVO_LOG_LEVEL": log_level}
+    options = ("--jobs", vim_job_types.__name__, "--lease-seconds", str(LEASE_SECONDS))
+    return nfvo_worker(process_factory, environment, *options)
 
 
 async def job_params(admin: Vim, sim: SimProcess, pause: tuple[float, float]) -> dict[str, Any]:

@@ -1,0 +1,41 @@
+"""``nfvo serve`` and ``nfvo worker`` as child processes a test can kill and restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.processes import ManagedProcess, port_open, python_argv
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def nfvo_argv(*arguments: str) -> list[str]:
+    return python_argv("-c", "from nfvo.cli.main import main; main()", *arguments)
+
+
+def sharing(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str]:
+    """What processes of one orchestrator share: the Redis, the key prefix and the data
+    directory (the blob store and the secret key)."""
+    return {"NFVO_REDIS_URL": redis_url, "NFVO_KEY_PREFIX": prefix, "NFVO_DATA_DIR": str(data_dir)}
+
+
+def serve(
+    factory: type[ManagedProcess], environment: dict[str, str], port: int, *options: str
+) -> ManagedProcess:
+    """``nfvo serve --no-auth`` on ``port`` (not started)."""
+    argv = nfvo_argv("serve", "--no-auth", "--port", str(port), *options)
+    return factory(argv, env=environment, cwd=REPO_ROOT, ready=port_open(port))
+
+
+def worker(
+    factory: type[ManagedProcess], environment: dict[str, str], *options: str
+) -> ManagedProcess:
+    """``nfvo worker`` (not started), ready once it says so in its log."""
+    process = factory(nfvo_argv("worker", *options), env=environment, cwd=REPO_ROOT)
+
+    def ready() -> bool:  # one "ready" line per start, in a log kept across restarts
+        log = process.log_path.read_bytes() if process.log_path else b""
+        return log.count(b" ready: ") >= process.starts
+
+    process.ready = ready
+    return process
