@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import NotFound
-from nfvo.store.errors import LeaseLost, PermanentError, TransientError
+from nfvo.store.errors import LeaseLost, PermanentError, StoreNotFound, TransientError
 from nfvo.store.jobs import CancelMode, Jobs, JobState
 from nfvo.store.keys import Keyspace
 from nfvo.store.leases import LeaseScripts, acquire_lease, fenced_hset
@@ -339,7 +338,7 @@ async def test_a_slow_step_keeps_its_lease(
 async def test_cancel_of_unknown_and_finished_jobs(
     registry: JobRegistry, jobs: Jobs, pool: WorkerPool
 ) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         await jobs.cancel("no-such-job")
     registry.register("quick", [Step("a", recorder([]))])
     done = await jobs.wait((await jobs.enqueue("quick")).id, 5)
