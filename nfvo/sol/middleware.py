@@ -93,8 +93,7 @@ def render_api_error(request: web.Request, error: ApiError) -> web.Response:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render every failure of ``handler`` as ProblemDetails; never let text leak."""
-    request_id = uuid.uuid4().hex
-    request[REQUEST_ID] = request_id
+    request[REQUEST_ID] = uuid.uuid4().hex
     try:
         return await handler(request)
     except ApiError as error:
