@@ -1,5 +1,6 @@
 """The store's refusals reach the wire through the one error middleware, each as its
-ProblemDetails (``STORE_PROBLEMS``), with the store's detail; on a real Redis."""
+ProblemDetails (``STORE_PROBLEMS``), with the store's detail, and the audit stream
+records the status the client got; on a real Redis."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from nfvo.sol.audit import audit_middleware
 from nfvo.sol.http import make_api_app, make_root_app
 from nfvo.sol.routes import Route, app_value
 from nfvo.store.connection import connect
 from nfvo.store.errors import StoreError
+from nfvo.store.events import EventStream, read_all
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
 
@@ -50,9 +53,9 @@ async def remove(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def show_unreachable(request: web.Request) -> web.Response:
-    await _things(request, UNREACHABLE).get(request.match_info["thingId"])
-    return web.Response(status=204)
+async def create_unreachable(request: web.Request) -> web.Response:
+    await _things(request, UNREACHABLE).create(request.match_info["thingId"], {"n": 1})
+    return web.json_response({}, status=201)
 
 
 async def odd(request: web.Request) -> web.Response:
@@ -63,7 +66,7 @@ ROUTES = (
     Route("GET", "/things/{thingId}", show),
     Route("POST", "/things/{thingId}", create, consumes=("application/json",)),
     Route("DELETE", "/things/{thingId}", remove),
-    Route("GET", "/unreachable/{thingId}", show_unreachable),
+    Route("POST", "/unreachable/{thingId}", create_unreachable, consumes=("application/json",)),
     Route("GET", "/odd", odd),
 )
 
@@ -76,7 +79,8 @@ async def client(
     api = make_api_app("things", 1, ["1.0.0"], ROUTES)
     api[THINGS] = Repository(redis, keyspace, "thing")
     api[UNREACHABLE] = Repository(nowhere, keyspace, "thing")
-    async with TestClient(TestServer(make_root_app([api]), host="127.0.0.1")) as client:
+    root = make_root_app([api], middlewares=[audit_middleware(redis, keyspace)])
+    async with TestClient(TestServer(root, host="127.0.0.1")) as client:
         yield client
     await nowhere.aclose()
 
@@ -89,7 +93,14 @@ async def problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-async def test_not_found_conflict_and_stale_version(client: Client) -> None:
+async def audited(redis: aioredis.Redis, keyspace: Keyspace) -> list[tuple[str, int]]:
+    events = await read_all(redis, keyspace, EventStream.AUDIT)
+    return [(event.data["method"], event.data["status"]) for event in events]
+
+
+async def test_not_found_conflict_and_stale_version(
+    client: Client, redis: aioredis.Redis, keyspace: Keyspace
+) -> None:
     missing = await client.get("/things/v1/things/t1", headers=VERSION)
     assert (await problem(missing, 404))["detail"] == "thing t1 does not exist"
     assert (await client.post("/things/v1/things/t1", json={}, headers=VERSION)).status == 201
@@ -99,13 +110,17 @@ async def test_not_found_conflict_and_stale_version(client: Client) -> None:
     body = await problem(stale, 412)
     assert body["detail"] == "thing t1 is at version 1, not 7: it changed since it was read"
     assert body["title"] == "Precondition Failed"
+    assert await audited(redis, keyspace) == [("POST", 201), ("POST", 409), ("DELETE", 412)]
 
 
-async def test_an_unreachable_store_is_503_saying_what_was_asked(client: Client) -> None:
-    response = await client.get("/things/v1/unreachable/t1", headers=VERSION)
+async def test_an_unreachable_store_is_503_saying_what_was_asked(
+    client: Client, redis: aioredis.Redis, keyspace: Keyspace
+) -> None:
+    response = await client.post("/things/v1/unreachable/t1", json={}, headers=VERSION)
     body = await problem(response, 503)
     assert response.headers["Retry-After"] == "1"
-    assert body["detail"] == "the store is busy or unreachable (reading thing t1); retry shortly"
+    assert body["detail"] == "the store is busy or unreachable (writing thing t1); retry shortly"
+    assert await audited(redis, keyspace) == [("POST", 503)]
 
 
 async def test_an_unmapped_refusal_is_a_500_that_leaks_nothing(client: Client) -> None:
