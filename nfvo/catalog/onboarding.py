@@ -33,7 +33,7 @@ from nfvo.catalog.store import CatalogStore, noun
 from nfvo.catalog.wire import OnboardingState, OperationalState
 from nfvo.sol.notifications import NOTIFIER
 from nfvo.store.blobs import BLOBS
-from nfvo.store.errors import LeaseLost, TransientError
+from nfvo.store.errors import LeaseLost, StoreUnavailable, TransientError
 from nfvo.store.scratch import SCRATCH
 from nfvo.store.secrets import SECRETS
 from nfvo.store.steps import JobRegistry, Step, StepContext, sequence
@@ -193,7 +193,7 @@ async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
         try:
             late = bool(ctx.params.get("lateBinding"))
             done, model = await _process(store, record, Path(work), late)
-        except (LeaseLost, TransientError, ConnectionError, TimeoutError):
+        except (LeaseLost, TransientError, StoreUnavailable, ConnectionError, TimeoutError):
             raise  # the runner retries or hands the job over
         except Exception:
             # A bug, not the package's fault: the record must not stay PROCESSING.
@@ -215,7 +215,7 @@ async def notify_step(ctx: StepContext) -> Mapping[str, Any]:
         return {"skipped": True}  # deleted meanwhile, or onboarding did not finish
     try:
         queued = await Notices(ctx[NOTIFIER]).publish(record, event)
-    except (RedisError, ConnectionError, TimeoutError) as exc:
+    except (RedisError, StoreUnavailable, ConnectionError, TimeoutError) as exc:
         if ctx.attempt < NOTIFY_ATTEMPTS:
             raise TransientError(f"notifications not queued: {exc}") from exc
         LOG.warning("the %s notification of %s %s was not queued: %s", event, noun(record.kind),

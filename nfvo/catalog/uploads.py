@@ -26,9 +26,9 @@ from nfvo.catalog.store import CatalogStore, noun
 from nfvo.catalog.views import state_attribute
 from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.problems import Conflict
+from nfvo.store.errors import ConcurrencyConflict
 from nfvo.store.jobs import Jobs
 from nfvo.store.keys import Keyspace
-from nfvo.store.repository import ConcurrencyConflict
 from nfvo.store.tasks import sleep_unless
 
 log = logging.getLogger("nfvo.catalog")

@@ -22,9 +22,10 @@ from redis.exceptions import RedisError
 from nfvo.log import redact_text
 from nfvo.sol.auth import PRINCIPAL
 from nfvo.sol.middleware import REQUEST_ID
-from nfvo.sol.problems import ApiError
+from nfvo.sol.problems import ApiError, store_problem
 from nfvo.sol.routes import Handler
 from nfvo.sol.tokens import Principal
+from nfvo.store.errors import StoreError
 from nfvo.store.events import Event, EventStream, publish
 from nfvo.store.keys import Keyspace
 
@@ -36,11 +37,14 @@ AUDIT_TYPE = "api.request.handled"
 
 
 def _status_of(error: BaseException) -> int:
-    if isinstance(error, ApiError):
+    """The status the error middleware answers for ``error``."""
+    if isinstance(error, StoreError):
+        error = store_problem(error) or error
+    if isinstance(error, ApiError | web.HTTPException):
         return error.status
-    if isinstance(error, web.HTTPException):
-        return error.status
-    return 500  # what the error middleware will answer
+    if isinstance(error, RedisError):
+        return 503
+    return 500
 
 
 def audit_record(request: web.Request, status: int, duration: float) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 SOL013 clause 6 (error reporting) makes ProblemDetails (clause 6.3) the body of every
 error response. aiohttp's own 404, 405 and 413 pass through middlewares, so this one
-middleware renders them too, with a ``detail`` saying what was wrong and where. An
-exception nobody expected is a 500 carrying only a request id; its text and traceback
-go to the log, never onto the wire (STYLE.md, "Errors").
+middleware renders them too, with a ``detail`` saying what was wrong and where, and
+the store's refusals, each as its kind in ``STORE_PROBLEMS``. An exception nobody
+expected is a 500 carrying only a request id; its text and traceback go to the log,
+never onto the wire (STYLE.md, "Errors").
 
 The version check (SOL013 clause 4.6.1) runs as the second middleware, so its 400 and
 406 are rendered here like any other error.
@@ -26,9 +27,11 @@ from nfvo.sol.problems import (
     ProblemDetails,
     ServiceUnavailable,
     internal_error,
+    store_problem,
 )
 from nfvo.sol.routes import Handler, route_of
 from nfvo.sol.versions import VERSION_HEADER, negotiate_version, response_version
+from nfvo.store.errors import StoreError, StoreUnavailable
 
 log = logging.getLogger("nfvo.sol")
 
@@ -90,8 +93,7 @@ def render_api_error(request: web.Request, error: ApiError) -> web.Response:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render every failure of ``handler`` as ProblemDetails; never let text leak."""
-    request_id = uuid.uuid4().hex
-    request[REQUEST_ID] = request_id
+    request[REQUEST_ID] = uuid.uuid4().hex
     try:
         return await handler(request)
     except ApiError as error:
@@ -102,24 +104,38 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return render_http_exception(request, error)
     except asyncio.CancelledError:
         raise
+    except StoreError as error:
+        if isinstance(error, StoreUnavailable):
+            _log_unavailable(request, error)
+        refusal = store_problem(error)
+        if refusal is None:  # a kind of refusal nobody mapped: a bug, like any other
+            return _unexpected(request)
+        return render_api_error(request, refusal)
     except RedisError as error:
         # Overload (no pooled connection free in time) or an outage: the client's request
         # may be fine, so say when to retry rather than blame it or hide it in a 500.
-        log.warning(
-            "the store did not answer: %s",
-            error,
-            extra={"request_id": request_id, "method": request.method, "path": request.path},
-        )
+        _log_unavailable(request, error)
         unavailable = ServiceUnavailable(
             "the store is busy or unreachable; retry shortly", headers={"Retry-After": "1"}
         )
         return render_api_error(request, unavailable)
     except Exception:
-        log.exception(
-            "unexpected error",
-            extra={"request_id": request_id, "method": request.method, "path": request.path},
-        )
-        return problem_response(internal_error(request_id))
+        return _unexpected(request)
+
+
+def _context(request: web.Request) -> dict[str, str | None]:
+    return {"request_id": request.get(REQUEST_ID), "method": request.method, "path": request.path}
+
+
+def _log_unavailable(request: web.Request, error: Exception) -> None:
+    cause = f" ({error.__cause__})" if error.__cause__ else ""
+    log.warning("the store did not answer: %s%s", error, cause, extra=_context(request))
+
+
+def _unexpected(request: web.Request) -> web.Response:
+    """The 500 of an exception nobody expected (called while handling it: logged with it)."""
+    log.exception("unexpected error", extra=_context(request))
+    return problem_response(internal_error(request[REQUEST_ID]))
 
 
 @web.middleware

@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 from nfvo.config import Settings
 from nfvo.log import redact_text
 from nfvo.sol.callbacks import CallbackClient, CallbackError, SubscriptionAuthentication
+from nfvo.store.errors import StoreUnavailable
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
 from nfvo.store.resources import ResourceKey
@@ -288,7 +289,7 @@ class Notifier:
                 entry = head if isinstance(head, bytes) else str(head).encode()
                 await self._deliver(subscription.document, entry, member, lease_ms)
                 await self.redis.lpop(queue)
-        except RedisError as error:
+        except (RedisError, StoreUnavailable) as error:
             log.warning("notification delivery paused", extra={"error": str(error)})
         except Exception:
             # The task's boundary: a bug here must be seen, and must not end delivery

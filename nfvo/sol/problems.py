@@ -1,17 +1,28 @@
 """ProblemDetails (RFC 7807, SOL013 clause 6.3) and the errors a client can cause.
 
 Domain code raises one of the :class:`ApiError` subclasses with a ``detail`` that says
-what was wrong and where; the API's one error middleware renders it. Anything else
+what was wrong and where; the API's one error middleware renders it, and renders the
+store's refusals (``nfvo.store.errors``) through :data:`STORE_PROBLEMS`. Anything else
 that escapes is a 500 whose text is logged, never returned.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from pydantic import Field
 
 from nfvo.sol.wire import WireModel
+from nfvo.store.errors import (
+    ConcurrencyConflict,
+    StoreConflict,
+    StoreError,
+    StoreNotFound,
+    StoreRangeNotSatisfiable,
+    StoreTooLarge,
+    StoreUnavailable,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -98,6 +109,26 @@ class TooManyRequests(ApiError):
 
 class ServiceUnavailable(ApiError):
     status, title = 503, "Service Unavailable"
+
+
+# What each kind of store refusal is on the wire, with the store's detail (which says
+# what and where). The kinds are siblings: a refusal is an instance of one at most.
+STORE_PROBLEMS: Final[Mapping[type[StoreError], tuple[type[ApiError], Mapping[str, str]]]] = {
+    StoreNotFound: (NotFound, {}),
+    StoreConflict: (Conflict, {}),
+    ConcurrencyConflict: (PreconditionFailed, {}),
+    StoreUnavailable: (ServiceUnavailable, {"Retry-After": "1"}),
+    StoreTooLarge: (PayloadTooLarge, {}),
+    StoreRangeNotSatisfiable: (RangeNotSatisfiable, {}),
+}
+
+
+def store_problem(error: StoreError) -> ApiError | None:
+    """The ApiError ``error`` is on the wire; None for a kind the table does not know."""
+    for kind, (api_error, headers) in STORE_PROBLEMS.items():
+        if isinstance(error, kind):
+            return api_error(error.detail, headers=dict(headers))
+    return None
 
 
 def internal_error(request_id: str) -> ProblemDetails:

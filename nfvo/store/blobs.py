@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from nfvo.sol.problems import NotFound, PayloadTooLarge, RangeNotSatisfiable
+from nfvo.store.errors import StoreNotFound, StoreRangeNotSatisfiable, StoreTooLarge
 from nfvo.store.resources import ResourceKey
 
 CHUNK = 1 << 20
@@ -35,12 +35,12 @@ class BlobInfo:
     sha256: str
 
 
-class BlobTooLarge(PayloadTooLarge):
+class BlobTooLarge(StoreTooLarge):
     def __init__(self, max_size: int) -> None:
         super().__init__(f"the content exceeds the limit of {max_size} bytes")
 
 
-class BlobNotFound(NotFound):
+class BlobNotFound(StoreNotFound):
     def __init__(self, key: str) -> None:
         super().__init__(f"no stored content {key!r}")
 
@@ -141,7 +141,7 @@ class LocalBlobStore(BlobStore):
         info = await self.stat(key)
         stop = info.size if end is None else end
         if start < 0 or stop > info.size or start > stop:
-            raise RangeNotSatisfiable(
+            raise StoreRangeNotSatisfiable(
                 f"range {start}-{stop} is outside {key!r}, which holds {info.size} bytes"
             )
         handle = await asyncio.to_thread(self._path(key).open, "rb")

@@ -28,7 +28,7 @@ from typing import Any, Final, Self, cast
 import orjson
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import NotFound
+from nfvo.store.errors import StoreNotFound
 from nfvo.store.keys import Keyspace
 from nfvo.store.steps import StepRecord
 
@@ -175,7 +175,7 @@ class Jobs:
     async def get(self, job_id: str) -> JobRecord:
         found = await self.find(job_id)
         if found is None:
-            raise NotFound(f"job {job_id} does not exist")
+            raise StoreNotFound(f"job {job_id} does not exist")
         return found
 
     async def steps(self, job_id: str) -> dict[str, StepRecord]:
@@ -190,7 +190,7 @@ class Jobs:
         """
         state = await self._cancel(keys=[self._keyspace.job(job_id)], args=[mode.value])
         if state is None:
-            raise NotFound(f"job {job_id} does not exist")
+            raise StoreNotFound(f"job {job_id} does not exist")
         return await self.get(job_id)
 
     async def wait(self, job_id: str, within: float, *, poll: float = 0.05) -> JobRecord:

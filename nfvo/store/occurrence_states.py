@@ -5,7 +5,7 @@ SOL003 clause 5.6.2.2 (VNF LCM, ``LcmOperationStateType``) and SOL005 clause 6.6
 engine's own (the operation started, failed, finished) or the task resources a client
 POSTs (``retry``, ``rollback``, ``fail``, ``cancel`` and SOL005's ``continue``). The
 operation-occurrence engine consults only these tables; anything not in a table is
-refused with the 409 the standards ask for.
+refused with :class:`IllegalTransition`, a conflict (the standards' 409).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nfvo.sol.problems import Conflict
+from nfvo.store.errors import StoreConflict
 
 
 class OperationState(StrEnum):
@@ -60,8 +60,8 @@ S = OperationState
 T = Trigger
 
 
-class IllegalTransition(Conflict):
-    """409: the occurrence's state does not allow this (SOL003 5.4.x.3.1, SOL005 6.4.x.3.1)."""
+class IllegalTransition(StoreConflict):
+    """The occurrence's state does not allow this (SOL003 5.4.x.3.1, SOL005 6.4.x.3.1)."""
 
     def __init__(self, machine: StateMachine, state: OperationState, trigger: Trigger) -> None:
         sources = machine.sources(trigger)

@@ -9,10 +9,11 @@ it, so a worker that lost its job can no longer move the occurrence.
 
 One operation per instance: creating an occurrence takes the instance's lock
 (``Keyspace.lock``) in the same write, its value being the occurrence id and a fencing
-token from an INCR counter; a second operation on the instance is a 409 naming the
-occurrence that holds it. The lock is kept through FAILED_TEMP (SOL003/SOL005 keep the
-instance busy until the operation is resolved) and released, again in the same write,
-when the occurrence reaches a final state.
+token from an INCR counter; a second operation on the instance is refused with
+:class:`ResourceLocked` naming the occurrence that holds it (the API's 409). The lock
+is kept through FAILED_TEMP (SOL003/SOL005 keep the instance busy until the operation
+is resolved) and released, again in the same write, when the occurrence reaches a
+final state.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Final, Self
 
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import Conflict, ProblemDetails
+from nfvo.store.errors import ConcurrencyConflict, ResourceLocked
 from nfvo.store.events import EVENT_FIELD, Event, EventStream
 from nfvo.store.guards import Claim, Fence, Guard, Release
 from nfvo.store.keys import Keyspace
@@ -36,7 +37,7 @@ from nfvo.store.occurrence_states import (
     StateMachine,
     Trigger,
 )
-from nfvo.store.repository import ConcurrencyConflict, Outbox, Repository, ResourceLocked
+from nfvo.store.repository import Outbox, Repository
 
 EVENT_TYPE: Final = "lcm.occurrence.changed"
 LOCK_TOKENS: Final = "lock-tokens"
@@ -73,7 +74,9 @@ class Occurrence:
     is_automatic_invocation: bool
     operation_params: dict[str, Any]
     lock: str  # the instance lock's value while this occurrence holds it
-    error: ProblemDetails | None = None
+    # The operation's error as the ProblemDetails document (SOL013 clause 6.3) the API
+    # shows; whoever fails the operation builds it, the store keeps it as it is.
+    error: dict[str, Any] | None = None
     owner: str | None = None
     version: int = 0
     history: tuple[tuple[str, str], ...] = field(default=())  # (state, entered time)
@@ -89,14 +92,13 @@ class Occurrence:
             "is_automatic_invocation": self.is_automatic_invocation,
             "operation_params": self.operation_params,
             "lock": self.lock,
-            "error": self.error.model_dump(mode="json") if self.error else None,
+            "error": self.error,
             "owner": self.owner,
             "history": [list(entry) for entry in self.history],
         }
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], version: int) -> Self:
-        error = document.get("error")
         return cls(
             id=document["id"],
             instance_id=document["instance_id"],
@@ -107,7 +109,7 @@ class Occurrence:
             is_automatic_invocation=document["is_automatic_invocation"],
             operation_params=document.get("operation_params") or {},
             lock=document["lock"],
-            error=ProblemDetails.model_validate(error) if error else None,
+            error=document.get("error") or None,
             owner=document.get("owner"),
             version=version,
             history=tuple((state, time) for state, time in document.get("history", [])),
@@ -179,10 +181,10 @@ class OccurrenceEngine:
             )
         except ResourceLocked as exc:
             holder = exc.holder.rsplit(":", 1)[0]
-            raise Conflict(
+            raise ResourceLocked(
                 f"{self.kind.instance_kind} {instance_id} is busy: operation occurrence "
                 f"{holder} is in progress and must end (or be failed) before another starts",
-                occurrence_id=holder,
+                holder=holder,
             ) from None
         return replace(occurrence, version=stored.version)
 
@@ -203,10 +205,10 @@ class OccurrenceEngine:
         occurrence_id: str,
         trigger: Trigger,
         *,
-        error: ProblemDetails | None = None,
+        error: Mapping[str, Any] | None = None,
         fence: Fence | None = None,
     ) -> Occurrence:
-        """Apply ``trigger``; IllegalTransition (409) if the current state refuses it.
+        """Apply ``trigger``; IllegalTransition if the current state refuses it.
 
         A concurrent transition makes the write stale; the engine then re-reads and
         decides again from the new state, so two racing triggers never both apply to
@@ -233,7 +235,7 @@ class OccurrenceEngine:
         raise ConcurrencyConflict(f"{self.kind.kind} {occurrence_id} keeps changing; try again")
 
     def _moved(
-        self, current: Occurrence, state: OperationState, error: ProblemDetails | None
+        self, current: Occurrence, state: OperationState, error: Mapping[str, Any] | None
     ) -> Occurrence:
         now = datetime.now(UTC)
         kept_error = None if state in _CLEARS_ERROR else current.error
@@ -241,7 +243,7 @@ class OccurrenceEngine:
             current,
             operation_state=state,
             state_entered_time=now,
-            error=error or kept_error,
+            error=dict(error) if error else kept_error,
             history=(*current.history, (state.value, now.isoformat())),
         )
 

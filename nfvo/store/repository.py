@@ -8,21 +8,34 @@ to a stream commit together or not at all. Index entries are sorted sets scored 
 creation order, so listing by index and listing everything page the same way.
 
 Optimistic concurrency: ``put`` names the version it read; if the stored one moved
-on, the write is refused with :class:`ConcurrencyConflict` (412) and nothing changes.
+on, the write is refused with :class:`ConcurrencyConflict` and nothing changes.
+
+Refusals are the store's own errors (``nfvo.store.errors``); Redis not answering
+(a connection or a timeout error) is one of them, :class:`StoreUnavailable`, naming
+what was being read or written.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from nfvo.sol.problems import Conflict, NotFound, PreconditionFailed
-from nfvo.store.errors import LeaseLost
+from nfvo.store.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    LeaseLost,
+    ResourceLocked,
+    StoreNotFound,
+    StoreUnavailable,
+)
 from nfvo.store.guards import Guard, guard_operation
 from nfvo.store.keys import Keyspace
 
@@ -125,18 +138,6 @@ return {'OK', tostring(version), tostring(created)}
 """
 
 
-class ConcurrencyConflict(PreconditionFailed):
-    """412: the document changed since the version the writer read."""
-
-
-class ResourceLocked(Conflict):
-    """409: a guard's lock is held by someone else; ``holder`` is its value."""
-
-    def __init__(self, detail: str, *, holder: str) -> None:
-        super().__init__(detail)
-        self.holder = holder
-
-
 @dataclass(frozen=True)
 class Versioned:
     """A stored document with its version (the ETag) and its creation sequence."""
@@ -187,15 +188,16 @@ class Repository:
         keyspace.ordering(kind)  # validates the kind now rather than at the first write
 
     async def find(self, id_: str) -> Versioned | None:
-        row = await self._redis.hmget(
-            self._keyspace.document(self.kind, id_), ["version", "created", "body"]
-        )
+        with _answered(f"reading {self.kind} {id_}"):
+            row = await self._redis.hmget(
+                self._keyspace.document(self.kind, id_), ["version", "created", "body"]
+            )
         return _versioned(id_, row)
 
     async def get(self, id_: str) -> Versioned:
         found = await self.find(id_)
         if found is None:
-            raise NotFound(f"{self.kind} {id_} does not exist")
+            raise StoreNotFound(f"{self.kind} {id_} does not exist")
         return found
 
     async def create(
@@ -206,7 +208,7 @@ class Repository:
         guards: Sequence[Guard] = (),
         outbox: Outbox | None = None,
     ) -> Versioned:
-        """Store a new document (version 1); 409 if ``id_`` exists."""
+        """Store a new document (version 1); AlreadyExists if ``id_`` is taken."""
         return await self._run("create", id_, document, None, guards, outbox)
 
     async def put(
@@ -238,8 +240,9 @@ class Repository:
             raise ValueError("a page holds at least one document")
         key = self._ordering_key(where)
         low = f"({int(cursor)}" if cursor else "-inf"
-        ids = await self._redis.zrangebyscore(key, low, "+inf", start=0, num=limit + 1)
-        items = await self._load([_text(raw) for raw in ids[:limit]])
+        with _answered(f"listing {self.kind}"):
+            ids = await self._redis.zrangebyscore(key, low, "+inf", start=0, num=limit + 1)
+            items = await self._load([_text(raw) for raw in ids[:limit]])
         next_cursor = str(items[-1].created) if len(ids) > limit and items else None
         return Page(items, next_cursor)
 
@@ -257,8 +260,9 @@ class Repository:
             raise ValueError("a page holds at least one document")
         keys = [self._ordering_key(condition) for condition in conditions]
         low = f"({int(cursor)}" if cursor else "-inf"
-        ids = await self._page_of_intersection(keys=keys, args=[low, limit + 1])
-        items = await self._load([_text(raw) for raw in ids[:limit]])
+        with _answered(f"listing {self.kind}"):
+            ids = await self._page_of_intersection(keys=keys, args=[low, limit + 1])
+            items = await self._load([_text(raw) for raw in ids[:limit]])
         next_cursor = str(items[-1].created) if len(ids) > limit and items else None
         return Page(items, next_cursor)
 
@@ -326,7 +330,9 @@ class Repository:
         ]
         for guard in guards:
             args += [guard_operation(guard), guard.value]
-        status, detail, created = _decoded(await self._write(keys=keys, args=args))
+        with _answered(f"writing {self.kind} {id_}"):
+            reply = await self._write(keys=keys, args=args)
+        status, detail, created = _decoded(reply)
         if status != "OK":
             raise self._refusal(status, id_, detail, version)
         return Versioned(id_, int(detail), int(created), dict(document))
@@ -334,9 +340,9 @@ class Repository:
     def _refusal(self, status: str, id_: str, detail: str, version: int | None) -> Exception:
         what = f"{self.kind} {id_}"
         if status == "EXISTS":
-            return Conflict(f"{what} already exists")
+            return AlreadyExists(f"{what} already exists")
         if status == "MISSING":
-            return NotFound(f"{what} does not exist")
+            return StoreNotFound(f"{what} does not exist")
         if status == "STALE":
             return ConcurrencyConflict(
                 f"{what} is at version {detail}, not {version}: it changed since it was read"
@@ -344,6 +350,15 @@ class Repository:
         if status == "LOCKED":
             return ResourceLocked(f"{what}: the lock is held by {detail}", holder=detail)
         return LeaseLost(f"{what} was not written: the lease {detail} is no longer ours")
+
+
+@contextmanager
+def _answered(what: str) -> Iterator[None]:
+    """Redis not answering becomes the store's refusal, saying what it was asked."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise StoreUnavailable(f"the store is busy or unreachable ({what}); retry shortly") from exc
 
 
 def _text(raw: Any) -> str:

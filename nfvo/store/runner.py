@@ -7,9 +7,12 @@ with the next attempt number. Every record write is fenced by the job's lease.
 
 Errors decide retries (as in kopf): a :class:`TransientError` is retried after an
 exponential backoff with jitter (or its ``retry_after``) up to the step's
-``max_attempts``, and given up at once if the wait would pass the job's deadline; a
-:class:`PermanentError`, a step timeout or any other exception fails the step, after
-which no new step starts and the job fails once the running ones have ended.
+``max_attempts``, and given up at once if the wait would pass the job's deadline. So
+is a store that did not answer (:class:`StoreUnavailable`, a Redis connection error
+or timeout) and a write that lost a race (:class:`ConcurrencyConflict`: the next
+attempt reads again). A :class:`PermanentError`, a step timeout or any other exception
+fails the step, after which no new step starts and the job fails once the running
+ones have ended.
 
 Cancellation: graceful lets the running steps finish and starts no other; forceful
 cancels the running steps' tasks, which record themselves CANCELLED.
@@ -30,7 +33,13 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from nfvo.store.errors import LeaseLost, StepTimeout, TransientError
+from nfvo.store.errors import (
+    ConcurrencyConflict,
+    LeaseLost,
+    StepTimeout,
+    StoreUnavailable,
+    TransientError,
+)
 from nfvo.store.guards import Fence
 from nfvo.store.jobs import CancelMode, JobRecord, JobState
 from nfvo.store.keys import Keyspace
@@ -46,6 +55,15 @@ from nfvo.store.steps import (
 )
 
 log = logging.getLogger(__name__)
+
+# What a step meets that another attempt may get past: our own store not answering
+# for a moment, or a write that lost a race with another writer.
+_WORTH_ANOTHER_ATTEMPT = (
+    StoreUnavailable,
+    ConcurrencyConflict,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
 
 
 @dataclass(frozen=True)
@@ -270,9 +288,8 @@ class JobRunner:
             if deadline.expired():
                 raise StepTimeout(f"the step ran longer than {step.timeout}s") from exc
             raise
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            # Our own store was unreachable for a moment: that is worth another attempt.
-            raise TransientError(f"Redis: {exc}") from exc
+        except _WORTH_ANOTHER_ATTEMPT as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         orjson.dumps(outputs)  # outputs must be storable: fail the step now, not later
         return outputs
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import Conflict, NotFound
+from nfvo.store.errors import AlreadyExists, StoreNotFound
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Repository
 from nfvo.store.resources import ResourceKey
@@ -215,8 +215,8 @@ class VimRegistry:
         else:
             try:
                 await self._records.create(record.name, document)
-            except Conflict as exc:
-                raise Conflict(f"VIM {record.name} is already registered") from exc
+            except AlreadyExists as exc:
+                raise AlreadyExists(f"VIM {record.name} is already registered") from exc
         if record.is_default or await self.default_name() is None:
             await self.set_default(record.name)
         return await self.get(record.name)
@@ -224,7 +224,7 @@ class VimRegistry:
     async def get(self, name: str) -> VimRecord:
         found = await self._records.find(name) if _NAME.match(name) else None
         if found is None:
-            raise NotFound(f"no VIM named {name!r} is registered")
+            raise StoreNotFound(f"no VIM named {name!r} is registered")
         return from_document(found.document, self.box, name == await self.default_name())
 
     async def list(self) -> list[VimRecord]:
@@ -257,7 +257,7 @@ class VimRegistry:
     async def default(self) -> VimRecord:
         name = await self.default_name()
         if name is None:
-            raise NotFound("no VIM is registered (nfvo vim add)")
+            raise StoreNotFound("no VIM is registered (nfvo vim add)")
         return await self.get(name)
 
     async def open_vim(self, name: str | None = None) -> Vim:

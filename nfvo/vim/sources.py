@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from nfvo.store.errors import StoreUnavailable
 from nfvo.store.keys import Keyspace
 from nfvo.store.tasks import cancel_and_wait, sleep_unless
 from nfvo.vim.bridge import NotificationBridge
@@ -63,7 +64,7 @@ class VimEventSources:
             while not stop.is_set():
                 try:
                     self._reconcile({r.name: r for r in await self.registry.list()})
-                except RedisError as exc:
+                except (RedisError, StoreUnavailable) as exc:
                     log.warning("the VIM registry could not be read: %s", exc)
                 await sleep_unless(stop, self.rescan)
         finally:
@@ -92,7 +93,7 @@ class VimEventSources:
         while not stop.is_set():
             try:
                 await self._source(record)(stop)
-            except (VimError, RedisError, OSError) as exc:
+            except (VimError, RedisError, StoreUnavailable, OSError) as exc:
                 failures += 1
                 delay = min(MAX_BACKOFF, 2.0**failures)
                 log.warning(

@@ -86,7 +86,7 @@ async def test_a_dead_embedded_redis_is_started_again_with_its_data(
         await eventually(lambda: is_ready(http, api), within=20)
         package = await create_package(http, api)
         first = embedded_pid(data_dir)
-        await eventually(lambda: _aof_written(data_dir), within=5)
+        await eventually(lambda: _in_append_only_file(data_dir, package), within=10)
         os.kill(first, signal.SIGKILL)
         await eventually(lambda: embedded_pid(data_dir) != first, within=20)
         await eventually(lambda: is_ready(http, api), within=20)
@@ -94,9 +94,10 @@ async def test_a_dead_embedded_redis_is_started_again_with_its_data(
             assert response.status == 200, await response.text()
 
 
-def _aof_written(data_dir: Path) -> bool:
-    # everysec: the entry reaches the append-only file within a second or so
-    return any(path.stat().st_size > 0 for path in data_dir.rglob("*.aof*") if path.is_file())
+def _in_append_only_file(data_dir: Path, text: str) -> bool:
+    # appendfsync everysec: a write reaches the file within a second or so
+    files = (path for path in (data_dir / "appendonlydir").glob("*") if path.is_file())
+    return any(text.encode() in path.read_bytes() for path in files)
 
 
 @pytest.mark.timeout(90)

@@ -17,8 +17,8 @@ import orjson
 import yaml
 
 from nfvo.cli.context import CliContext, pass_cli
-from nfvo.sol.problems import ApiError
 from nfvo.store.connection import connect
+from nfvo.store.errors import StoreError
 from nfvo.store.keys import Keyspace
 from nfvo.store.secrets import SecretBox
 from nfvo.vim.inventory import load_inventory
@@ -51,7 +51,7 @@ def with_registry(cli: CliContext, action: Callable[[VimRegistry], Awaitable[T]]
 
     try:
         return asyncio.run(run())
-    except (ApiError, ValueError) as exc:
+    except (StoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

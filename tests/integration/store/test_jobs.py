@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import NotFound
-from nfvo.store.errors import LeaseLost, PermanentError, TransientError
+from nfvo.store.connection import connect
+from nfvo.store.errors import LeaseLost, PermanentError, StoreNotFound, TransientError
 from nfvo.store.jobs import CancelMode, Jobs, JobState
 from nfvo.store.keys import Keyspace
 from nfvo.store.leases import LeaseScripts, acquire_lease, fenced_hset
+from nfvo.store.repository import Repository
 from nfvo.store.steps import (
     Backoff,
     JobRegistry,
@@ -141,6 +142,77 @@ async def test_retries_are_bounded(registry: JobRegistry, jobs: Jobs, pool: Work
     registry.register("down", [Step("create", down, max_attempts=3, backoff=FAST)])
     job = await jobs.wait((await jobs.enqueue("down")).id, 10)
     assert job.state is JobState.FAILED and "gave up after 3 attempts" in (job.error or "")
+
+
+async def test_a_write_that_lost_a_race_is_tried_again(
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    registry: JobRegistry,
+    jobs: Jobs,
+    pool: WorkerPool,
+) -> None:
+    counters = Repository(redis, keyspace, "counter")
+    await counters.create("c1", {"hits": 0, "by": []})
+    attempts: list[int] = []
+
+    async def count(ctx: StepContext) -> dict[str, int]:
+        attempts.append(ctx.attempt)
+        read = await counters.get("c1")
+        if ctx.attempt == 1:  # another writer gets in between this step's read and write
+            await counters.put("c1", {"hits": 1, "by": ["other"]}, version=read.version)
+        hits, by = read.document["hits"] + 1, [*read.document["by"], ctx.job_id]
+        written = await counters.put(
+            "c1", {"hits": hits, "by": by}, version=read.version, guards=[ctx.fence]
+        )
+        return {"version": written.version}
+
+    registry.register("count", [Step("count", count, backoff=FAST)])
+    job = await jobs.enqueue("count")
+    done = await jobs.wait(job.id, 10)
+    assert done.state is JobState.SUCCEEDED, done.error
+    assert attempts == [1, 2]
+    assert (await counters.get("c1")).document == {"hits": 2, "by": ["other", job.id]}
+    assert (await jobs.steps(job.id))["count"].outputs == {"version": 3}
+
+
+async def test_a_store_that_does_not_answer_is_tried_again(
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    registry: JobRegistry,
+    jobs: Jobs,
+    pool: WorkerPool,
+    free_port: int,
+) -> None:
+    nowhere = connect(f"redis://127.0.0.1:{free_port}")  # nothing listens there
+    things = Repository(redis, keyspace, "thing")
+    await things.create("t1", {"n": 1})
+    attempts: list[int] = []
+
+    def reader(unreachable_until: int) -> Any:
+        async def read(ctx: StepContext) -> dict[str, int]:
+            attempts.append(ctx.attempt)
+            client = nowhere if ctx.attempt <= unreachable_until else ctx.redis
+            found = await Repository(client, keyspace, "thing").get("t1")
+            return {"n": found.document["n"]}
+
+        return read
+
+    registry.register("blip", [Step("read", reader(1), backoff=FAST)])
+    registry.register("outage", [Step("read", reader(99), max_attempts=2, backoff=FAST)])
+    try:
+        blip = await jobs.wait((await jobs.enqueue("blip")).id, 20)
+        assert blip.state is JobState.SUCCEEDED, blip.error
+        assert attempts == [1, 2]
+        assert (await jobs.steps(blip.id))["read"].outputs == {"n": 1}
+        attempts.clear()
+        outage = await jobs.wait((await jobs.enqueue("outage")).id, 20)
+    finally:
+        await nowhere.aclose()
+    assert outage.state is JobState.FAILED and attempts == [1, 2]
+    assert outage.error == (
+        "step read: StoreUnavailable: the store is busy or unreachable (reading thing t1); "
+        "retry shortly (gave up after 2 attempts)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -339,7 +411,7 @@ async def test_a_slow_step_keeps_its_lease(
 async def test_cancel_of_unknown_and_finished_jobs(
     registry: JobRegistry, jobs: Jobs, pool: WorkerPool
 ) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         await jobs.cancel("no-such-job")
     registry.register("quick", [Step("a", recorder([]))])
     done = await jobs.wait((await jobs.enqueue("quick")).id, 5)

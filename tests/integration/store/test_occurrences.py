@@ -7,14 +7,12 @@ from collections import deque
 import pytest
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import Conflict, ProblemDetails
-from nfvo.store.errors import LeaseLost
+from nfvo.store.errors import ConcurrencyConflict, LeaseLost, ResourceLocked
 from nfvo.store.events import EventStream, read_all
 from nfvo.store.guards import Fence
 from nfvo.store.keys import Keyspace
 from nfvo.store.occurrence_states import IllegalTransition, OperationState, Trigger
 from nfvo.store.occurrences import NS_LCM, VNF_LCM, OccurrenceEngine, OccurrenceKind
-from nfvo.store.repository import ConcurrencyConflict
 
 KINDS = [NS_LCM, VNF_LCM]
 
@@ -91,7 +89,7 @@ async def test_allowed_transition_persists_and_emits_one_event(
 
 
 @pytest.mark.parametrize(("kind", "state", "trigger"), FORBIDDEN)
-async def test_forbidden_transition_is_a_409_and_changes_nothing(
+async def test_forbidden_transition_is_refused_and_changes_nothing(
     redis: aioredis.Redis,
     keyspace: Keyspace,
     kind: OccurrenceKind,
@@ -104,7 +102,7 @@ async def test_forbidden_transition_is_a_409_and_changes_nothing(
     events_before = await read_all(redis, keyspace, EventStream.LCM)
     with pytest.raises(IllegalTransition) as caught:
         await engine.transition(occurrence_id, trigger)
-    assert caught.value.status == 409 and state.value in caught.value.detail
+    assert state.value in caught.value.detail
     assert await engine.get(occurrence_id) == before
     assert await read_all(redis, keyspace, EventStream.LCM) == events_before
 
@@ -130,14 +128,14 @@ async def test_created_occurrence(redis: aioredis.Redis, keyspace: Keyspace) -> 
 async def test_one_operation_per_instance(redis: aioredis.Redis, keyspace: Keyspace) -> None:
     engine = OccurrenceEngine(redis, keyspace, NS_LCM)
     first = await engine.create("n1", "INSTANTIATE")
-    with pytest.raises(Conflict, match=f"occurrence {first.id} is in progress") as caught:
+    with pytest.raises(ResourceLocked, match=f"occurrence {first.id} is in progress") as caught:
         await engine.create("n1", "SCALE")
-    assert caught.value.status == 409 and caught.value.extra["occurrence_id"] == first.id
+    assert caught.value.holder == first.id
     other = await engine.create("n2", "INSTANTIATE")  # other instances are free
-    error = ProblemDetails(status=500, detail="the VIM refused the port")
+    error = {"status": 500, "detail": "the VIM refused the port"}
     failed = await engine.transition(first.id, Trigger.ERRORED, error=error)
     assert failed.error == error
-    with pytest.raises(Conflict):  # FAILED_TEMP keeps the instance locked
+    with pytest.raises(ResourceLocked):  # FAILED_TEMP keeps the instance locked
         await engine.create("n1", "SCALE")
     await engine.transition(first.id, Trigger.FAIL)
     assert (await engine.get(first.id)).error == error

@@ -1,20 +1,23 @@
 """The repository against a real Redis: versions, indexes, paging, guards."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import Conflict, NotFound
-from nfvo.store.errors import LeaseLost
+from nfvo.store.connection import connect
+from nfvo.store.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    LeaseLost,
+    ResourceLocked,
+    StoreNotFound,
+    StoreUnavailable,
+)
 from nfvo.store.guards import Claim, Fence, Release
 from nfvo.store.keys import Keyspace
-from nfvo.store.repository import (
-    ConcurrencyConflict,
-    Outbox,
-    Repository,
-    ResourceLocked,
-)
+from nfvo.store.repository import Outbox, Repository
 
 
 @pytest.fixture
@@ -34,26 +37,24 @@ async def test_create_get_put_delete(packages: Repository) -> None:
     assert updated.version == 2 and (await packages.get("p1")).version == 2
     await packages.delete("p1", version=2)
     assert await packages.find("p1") is None
-    with pytest.raises(NotFound, match="vnf_package p1 does not exist"):
+    with pytest.raises(StoreNotFound, match="vnf_package p1 does not exist"):
         await packages.get("p1")
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         await packages.put("p1", {}, version=None)
 
 
 async def test_create_refuses_an_existing_id(packages: Repository) -> None:
     await packages.create("p1", {"owner": "a"})
-    with pytest.raises(Conflict, match="already exists") as caught:
+    with pytest.raises(AlreadyExists, match="vnf_package p1 already exists"):
         await packages.create("p1", {"owner": "b"})
-    assert caught.value.status == 409
     assert (await packages.get("p1")).document == {"owner": "a"}
 
 
-async def test_stale_version_is_refused_with_412(packages: Repository) -> None:
+async def test_stale_version_is_refused(packages: Repository) -> None:
     await packages.create("p1", {"state": "A"})
     await packages.put("p1", {"state": "B"}, version=1)
-    with pytest.raises(ConcurrencyConflict, match="at version 2, not 1") as caught:
+    with pytest.raises(ConcurrencyConflict, match="vnf_package p1 is at version 2, not 1"):
         await packages.put("p1", {"state": "C"}, version=1)
-    assert caught.value.status == 412
     assert (await packages.get("p1")).document == {"state": "B"}
     assert await ids(packages, ("state", "C")) == []
 
@@ -162,7 +163,7 @@ async def test_outbox_event_is_written_with_the_document(
 ) -> None:
     stream = keyspace.stream("lcm-events")
     await packages.create("p1", {"state": "A"}, outbox=Outbox(stream, "event", b"{}"))
-    with pytest.raises(Conflict):
+    with pytest.raises(AlreadyExists):
         await packages.create("p1", {"state": "A"}, outbox=Outbox(stream, "event", b"{}"))
     assert await redis.xlen(stream) == 1
 
@@ -191,3 +192,25 @@ async def test_pages_of_an_intersection_of_indexes(packages: Repository) -> None
     assert [item.id for item in single.items] == ["p0000", "p0002", "p0004", "p0006", "p0008"]
     with pytest.raises(ValueError, match="no index on 'name'"):
         await packages.list_where_all([("owner", "a"), ("name", "x")])
+
+
+async def test_a_store_that_does_not_answer_says_what_it_was_asked(
+    keyspace: Keyspace, free_port: int
+) -> None:
+    nowhere = connect(f"redis://127.0.0.1:{free_port}")  # nothing listens there
+    packages = Repository(nowhere, keyspace, "vnf_package", indexed=("state",))
+    calls: list[tuple[Callable[[], Awaitable[object]], str]] = [
+        (lambda: packages.get("p1"), "reading vnf_package p1"),
+        (lambda: packages.create("p1", {"state": "A"}), "writing vnf_package p1"),
+        (lambda: packages.list(where=("state", "A")), "listing vnf_package"),
+        (lambda: packages.list_where_all([("state", "A"), ("state", "B")]), "listing vnf_package"),
+    ]
+    try:
+        for call, what in calls:
+            with pytest.raises(StoreUnavailable) as caught:
+                await call()
+            assert caught.value.detail == (
+                f"the store is busy or unreachable ({what}); retry shortly"
+            )
+    finally:
+        await nowhere.aclose()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from nfvo.sol.problems import Conflict, NotFound
+from nfvo.store.errors import AlreadyExists, StoreNotFound
 from nfvo.store.keys import Keyspace
 from nfvo.store.secrets import SecretBox, key_file
 from nfvo.vim.registry import KIND, VimRecord, VimRegistry
@@ -42,7 +42,7 @@ async def test_round_trip_and_secrets_sealed_in_redis(
     raw = await redis.hgetall(keyspace.document(KIND, "edge-1"))
     assert raw and b"very-secret-password" not in b"".join(raw.values())
     assert b"sealed" in raw[b"body"]
-    with pytest.raises(Conflict, match="already registered"):
+    with pytest.raises(AlreadyExists, match="VIM edge-1 is already registered"):
         await registry.add(record)
     changed = await registry.add(
         VimRecord("edge-1", {**CLOUD, "region_name": "Two"}), replace_existing=True
@@ -51,7 +51,7 @@ async def test_round_trip_and_secrets_sealed_in_redis(
 
 
 async def test_default_follows_set_default_and_remove(registry: VimRegistry) -> None:
-    with pytest.raises(NotFound, match="no VIM is registered"):
+    with pytest.raises(StoreNotFound, match="no VIM is registered"):
         await registry.default()
     await registry.add(VimRecord("a", CLOUD))
     await registry.add(VimRecord("b", CLOUD))
@@ -62,9 +62,9 @@ async def test_default_follows_set_default_and_remove(registry: VimRegistry) -> 
     assert await registry.default_name() == "c"
     await registry.remove("c")
     assert await registry.default_name() is None
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         await registry.set_default("c")
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         await registry.remove("c")
 
 

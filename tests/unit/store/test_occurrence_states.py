@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 
+from nfvo.sol.problems import store_problem
 from nfvo.store.occurrence_states import (
     SOL003_VNF_LCM,
     SOL005_NS_LCM,
@@ -42,7 +43,9 @@ def test_forbidden_transition_is_a_409_naming_the_state(
 ) -> None:
     with pytest.raises(IllegalTransition) as caught:
         machine.next(state, trigger)
-    problem = caught.value.problem()
+    refusal = store_problem(caught.value)  # what the API answers: the standards' 409
+    assert refusal is not None
+    problem = refusal.problem()
     assert problem.status == 409
     assert f"in state {state.value}" in problem.detail
     assert trigger.value in problem.detail
