@@ -20,7 +20,7 @@ from nfvo.runtime import compose
 from nfvo.store.keys import Keyspace
 from nfvo.vim.registry import VimRecord
 from tests.integration.catalog.conftest import VERSIONS
-from tests.support.nfvo_processes import serve
+from tests.support.nfvo_processes import NO_REDIS_URL, serve
 from tests.support.processes import ManagedProcess
 from tests.support.waiting import eventually
 
@@ -80,7 +80,7 @@ async def test_a_dead_embedded_redis_is_started_again_with_its_data(
     process_factory: type[ManagedProcess], tmp_path: Path, free_port: int
 ) -> None:
     data_dir = tmp_path / "nfvo"
-    serve(process_factory, {"NFVO_DATA_DIR": str(data_dir)}, free_port).start()
+    serve(process_factory, {**NO_REDIS_URL, "NFVO_DATA_DIR": str(data_dir)}, free_port).start()
     api = f"http://127.0.0.1:{free_port}"
     async with aiohttp.ClientSession() as http:
         await eventually(lambda: is_ready(http, api), within=20)
@@ -105,7 +105,11 @@ async def test_a_dead_embedded_redis_can_end_the_process_instead(
     process_factory: type[ManagedProcess], tmp_path: Path, free_port: int
 ) -> None:
     data_dir = tmp_path / "nfvo"
-    environment = {"NFVO_DATA_DIR": str(data_dir), "NFVO_EMBEDDED_REDIS_ON_DEATH": "exit"}
+    environment = {
+        **NO_REDIS_URL,
+        "NFVO_DATA_DIR": str(data_dir),
+        "NFVO_EMBEDDED_REDIS_ON_DEATH": "exit",
+    }
     server = serve(process_factory, environment, free_port).start()
     api = f"http://127.0.0.1:{free_port}"
     async with aiohttp.ClientSession() as http:

@@ -13,14 +13,18 @@ def nfvo_argv(*arguments: str) -> list[str]:
     return python_argv("-c", "from nfvo.cli.main import main; main()", *arguments)
 
 
-def sharing(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str]:
+def sharing(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str | None]:
     """What processes of one orchestrator share: the Redis, the key prefix and the data
     directory (the blob store and the secret key)."""
     return {"NFVO_REDIS_URL": redis_url, "NFVO_KEY_PREFIX": prefix, "NFVO_DATA_DIR": str(data_dir)}
 
 
+# Unset for a server that must own its embedded Redis (CI exports REDIS_URL for tests).
+NO_REDIS_URL: dict[str, str | None] = {"REDIS_URL": None, "NFVO_REDIS_URL": None}
+
+
 def serve(
-    factory: type[ManagedProcess], environment: dict[str, str], port: int, *options: str
+    factory: type[ManagedProcess], environment: dict[str, str | None], port: int, *options: str
 ) -> ManagedProcess:
     """``nfvo serve --no-auth`` on ``port`` (not started)."""
     argv = nfvo_argv("serve", "--no-auth", "--port", str(port), *options)
@@ -28,7 +32,7 @@ def serve(
 
 
 def worker(
-    factory: type[ManagedProcess], environment: dict[str, str], *options: str
+    factory: type[ManagedProcess], environment: dict[str, str | None], *options: str
 ) -> ManagedProcess:
     """``nfvo worker`` (not started), ready once it says so in its log."""
     process = factory(nfvo_argv("worker", *options), env=environment, cwd=REPO_ROOT)

@@ -19,14 +19,15 @@ class ManagedProcess:
         self,
         argv: Sequence[str],
         *,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,  # None removes a variable
         cwd: Path | None = None,
         ready: Callable[[], bool] | None = None,
         ready_timeout: float = 15.0,
         log_path: Path | None = None,
     ) -> None:
         self.argv = list(argv)
-        self.env = {**os.environ, **(env or {})}
+        merged = {**os.environ, **(env or {})}
+        self.env = {name: value for name, value in merged.items() if value is not None}
         self.cwd = cwd
         self.ready = ready
         self.ready_timeout = ready_timeout
