@@ -3,8 +3,8 @@
 - :class:`ConsumerGroup`, one consumer of a Redis consumer group: each entry goes to
   one consumer of the group, is handed to a handler and acknowledged only after the
   handler's effect is stored; entries a dead consumer left pending are taken over once
-  idle for ``claim_idle_seconds``. Job workers, the VIM notification bridge and
-  monitoring read this way.
+  idle for ``claim_idle_seconds``. Job workers and the VIM notification bridge read
+  this way, and so will monitoring.
 - :class:`Follower`, a fan-out tail from a position (plain XREAD): every follower sees
   every entry and nothing is acknowledged. Waits and live views read this way.
 
