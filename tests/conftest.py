@@ -6,6 +6,7 @@
   and nothing ever flushes a database.
 - ``redis``: an async client on ``redis_url``.
 - ``free_port``, ``process_factory`` (children that can be SIGKILLed and restarted).
+- ``private_redis``: a redis-server of the test's own, to kill, restart or pause.
 - ``shared_dir``: the shared material beside the repository (ETSI documents, corpus);
   tests needing it skip cleanly when it is absent.
 Markers: ``deep`` runs only in ``make test-deep``; ``root`` skips unless run as root.
@@ -22,10 +23,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from nfvo.store.connection import connect
-from nfvo.store.embedded import EmbeddedRedis
+from nfvo.store.embedded import EmbeddedRedis, find_redis_server
 from nfvo.store.embedded import free_port as _free_port
 from nfvo.store.keys import Keyspace
-from tests.support.processes import ManagedProcess
+from tests.support.processes import ManagedProcess, RedisServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -85,6 +86,16 @@ def process_factory(tmp_path: Path) -> Iterator[type[ManagedProcess]]:
     yield Tracked
     for process in started:
         process.terminate()
+
+
+@pytest.fixture
+def private_redis(free_port: int, tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(find_redis_server(), free_port, tmp_path)
+    server.start()
+    yield server
+    if server.running:
+        server.resume()  # a paused server would not see the SIGTERM
+    server.terminate()
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,7 @@ from nfvo.placement.demand import DemandError, demand_for
 from nfvo.placement.fit import fit
 from nfvo.placement.flavours import requirement_from_flavor
 from nfvo.placement.reservations import Reservations, ReservationState
+from nfvo.store.consumers import Entry, Follower
 from nfvo.store.events import Event, EventStream
 from nfvo.store.keys import Keyspace
 from nfvo.vim.compute import FlavorSpec
@@ -255,12 +256,9 @@ class LiveSite:
             return self._current
 
     async def follow(self, redis: aioredis.Redis, keyspace: Keyspace, stop: asyncio.Event) -> None:
-        """Watch ``vim-events`` (every planner sees every event: no consumer group)."""
-        last = "$"
-        key = keyspace.stream(EventStream.VIM.value)
-        while not stop.is_set():
-            replies: Any = await redis.xread({key: last}, count=100, block=500)
-            for _stream, entries in replies or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    self.notice(Event.from_entry(fields))
+        """Watch ``vim-events`` (every planner sees every event: a follower, not a group)."""
+        follower = Follower(redis, keyspace.stream(EventStream.VIM.value), block_seconds=0.5)
+        await follower.follow(self._notice_entry, stop)
+
+    async def _notice_entry(self, entry: Entry) -> None:
+        self.notice(Event.from_entry(entry.fields))

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 import redis.asyncio as aioredis
 
 from nfvo.placement.live import LiveSite
 from nfvo.placement.reservations import Placer, Reservations
+from nfvo.store.consumers import Entry, Follower
 from nfvo.store.events import Event, EventStream
 from nfvo.store.keys import Keyspace
 from nfvo.store.resources import ResourceKey
@@ -69,17 +69,11 @@ class Sites:
 
     async def follow(self, stop: asyncio.Event) -> None:
         """A supervised service: every VIM event reaches every live site."""
-        key = self.keyspace.stream(EventStream.VIM.value)
-        last: bytes | str = "$"
-        while not stop.is_set():
-            replies: Any = await self.redis.xread({key: last}, count=100, block=500)
-            for _stream, entries in replies or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    try:
-                        self.notice(Event.from_entry(fields))
-                    except ValueError:
-                        continue  # malformed: the next reconciliation covers it anyway
+        follower = Follower(self.redis, self.keyspace.stream(EventStream.VIM.value))
+        await follower.follow(self._notice_entry, stop)
+
+    async def _notice_entry(self, entry: Entry) -> None:
+        self.notice(Event.from_entry(entry.fields))
 
 
 SITES: ResourceKey[Sites] = ResourceKey("placement sites", Sites)

@@ -11,6 +11,7 @@ harmless; the envelope's ``id`` lets them notice a duplicate cheaply.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self, cast
@@ -19,6 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from nfvo.store.consumers import Write
 from nfvo.store.keys import Keyspace
 
 EVENT_FIELD = "event"
@@ -61,11 +63,20 @@ class Event(BaseModel):
         return {EVENT_FIELD: self.to_json()}
 
     @classmethod
-    def from_entry(cls, fields: dict[bytes, bytes]) -> Self:
+    def from_entry(cls, fields: Mapping[bytes, bytes]) -> Self:
         raw = fields.get(EVENT_FIELD.encode())
         if raw is None:
             raise ValueError(f"stream entry has no {EVENT_FIELD!r} field")
         return cls.from_json(raw)
+
+
+def publication(
+    keyspace: Keyspace, stream: EventStream, event: Event, *, max_length: int = 100_000
+) -> Write:
+    """The write appending ``event``, the stream trimmed (approximately) to ``max_length``
+    entries: a consumer group's handler returns it to publish once (``consumers``)."""
+    key = keyspace.stream(stream.value)
+    return Write("XADD", key, "MAXLEN", "~", max_length, "*", EVENT_FIELD, event.to_json())
 
 
 async def publish(
@@ -76,13 +87,8 @@ async def publish(
     *,
     max_length: int = 100_000,
 ) -> str:
-    """Append ``event``; the stream is trimmed (approximately) to ``max_length`` entries."""
-    entry_id = await redis.xadd(
-        keyspace.stream(stream.value),
-        event.to_entry(),  # type: ignore[arg-type]
-        maxlen=max_length,
-        approximate=True,
-    )
+    """Append ``event`` now (see :func:`publication`); its entry id."""
+    entry_id = await publication(keyspace, stream, event, max_length=max_length).apply(redis)
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 

@@ -1,8 +1,9 @@
 """A pool of job workers in one process; any number of pools may share one Redis.
 
-Each pool is one consumer (its ``name``) of the job stream's consumer group. It runs
-up to ``concurrency`` jobs at once. A free slot first looks, every third of a lease,
-for entries that another consumer has left pending for longer than a lease
+Each pool is one consumer (its ``name``) of the job stream's consumer group
+(``nfvo.store.consumers.ConsumerGroup``), which survives Redis outages. It runs up to
+``concurrency`` jobs at once. When a slot is free it first looks, every third of a
+lease, for entries that another consumer has left pending for longer than a lease
 (XAUTOCLAIM: that worker died or froze), then reads new entries (XREADGROUP). Before
 running a job it takes the job's lease; an entry whose lease is still held by a live
 worker is left alone, since that worker's renewals keep re-claiming it.
@@ -19,11 +20,11 @@ import os
 import socket
 import time
 import uuid
-from typing import Any, Final
+from typing import Final
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
 
+from nfvo.store.consumers import ConsumerGroup, Entry
 from nfvo.store.errors import LeaseLost
 from nfvo.store.guards import Fence
 from nfvo.store.jobs import (
@@ -40,7 +41,6 @@ from nfvo.store.leases import LeaseKeeper, LeaseScripts, acquire_lease
 from nfvo.store.resources import Resources
 from nfvo.store.runner import JobOutcome, JobRunner
 from nfvo.store.steps import JobRegistry, UnknownJobType
-from nfvo.store.tasks import until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +98,25 @@ class WorkerPool:
         # its idempotency key, expire, and parameters with them.
         self.retention = retention
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self._poll_ms = int(poll_seconds * 1000)
         self._jobs = Jobs(redis, keyspace)
         self._scripts = LeaseScripts(redis)
         self._finish = redis.register_script(_FINISH)
         self._stream = keyspace.stream(JOB_STREAM)
-        self._slots = asyncio.Semaphore(concurrency)
-        self._running: set[asyncio.Task[None]] = set()
-        self._fetcher: asyncio.Task[None] | None = None
-        self._claim_cursor: bytes | str = "0-0"
-        self._next_claim = 0.0
-        self._stopping = False
+        # Jobs are independent (each its own key): up to ``concurrency`` run at once. An
+        # entry idle for a lease lost its worker (a live one's renewals re-claim it), and
+        # the job's end acknowledges it in the same fenced script (_FINISH).
+        self._group = ConsumerGroup(
+            redis,
+            self._stream,
+            CONSUMER_GROUP,
+            self.name,
+            self._take,
+            key=lambda entry: entry.id,
+            count=concurrency,
+            block_seconds=poll_seconds,
+            claim_idle_seconds=lease_seconds,
+            acknowledged_by_handler=True,
+        )
 
     async def __aenter__(self) -> WorkerPool:
         await self.start()
@@ -118,90 +126,32 @@ class WorkerPool:
         await self.stop()
 
     async def start(self) -> None:
-        try:
-            await self._redis.xgroup_create(self._stream, CONSUMER_GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._stopping = False
-        self._fetcher = asyncio.create_task(self._fetch_forever(), name=f"worker {self.name}")
+        await self._group.start()
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Take no new job; let running ones finish for ``grace`` seconds, then cancel them.
 
         A cancelled job keeps its records and lease; another worker resumes it once the
-        lease has lapsed.
+        lease has lapsed. The read in progress is let finish rather than cancelled (see
+        ``ConsumerGroup.stop``), so the stop takes up to ``poll_seconds`` more.
         """
-        # A flag rather than a cancellation: cancelling a blocked XREADGROUP inside the
-        # Redis client can leave its connection in a state the client never recovers
-        # from, so the fetcher finishes its short read and sees the flag.
-        self._stopping = True
-        if self._fetcher is not None:
-            await asyncio.wait([self._fetcher], timeout=self._poll_ms / 1000 + 2)
-            self._fetcher.cancel()
-            self._fetcher = None
-        if self._running:
-            _done, pending = await asyncio.wait(self._running, timeout=grace)
-            for task in pending:
-                task.cancel()
-            if pending:  # bounded: a cancelled Redis call must not hold the stop forever
-                await asyncio.wait(pending, timeout=2.0)
+        await self._group.stop(grace=grace)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then stop with ``grace``: a supervised service."""
-        await self.start()
-        try:
-            await until_stopped(stop, self._fetcher)
-        finally:
-            await self.stop(grace=self.grace)
+        await self._group.run(stop, grace=self.grace)
 
     @property
     def running_jobs(self) -> int:
-        return len(self._running)
+        return self._group.held
 
-    async def _fetch_forever(self) -> None:
-        while not self._stopping:
-            await self._slots.acquire()
-            try:
-                entry = await self._next_entry()
-            except BaseException:
-                self._slots.release()
-                raise
-            if entry is None:
-                self._slots.release()
-                continue
-            task = asyncio.create_task(self._handle(*entry))
-            self._running.add(task)
-            task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        self._slots.release()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("job handling failed", exc_info=task.exception())
-
-    async def _next_entry(self) -> tuple[str, str] | None:
-        if time.monotonic() >= self._next_claim:
-            reply = await self._redis.xautoclaim(
-                self._stream,
-                CONSUMER_GROUP,
-                self.name,
-                min_idle_time=int(self.lease_seconds * 1000),
-                start_id=self._claim_cursor,
-                count=1,
-            )
-            self._claim_cursor = reply[0]
-            if _entry_id(reply[0]) == "0-0":  # scanned the whole pending list
-                self._next_claim = time.monotonic() + self.lease_seconds / 3
-            if reply[1]:
-                return _entry(reply[1][0])
-        streams: Any = await self._redis.xreadgroup(
-            CONSUMER_GROUP, self.name, {self._stream: ">"}, count=1, block=self._poll_ms
-        )
-        for _stream, entries in streams or []:
-            for entry in entries:
-                return _entry(entry)
-        return None
+    async def _take(self, entry: Entry) -> None:
+        job_id = entry.text(ENTRY_FIELD)
+        if job_id is None:
+            log.warning("a job stream entry names no job", extra={"entry": entry.id})
+            await self._group.acknowledge(entry)
+            return
+        await self._handle(entry.id, job_id)
 
     async def _handle(self, entry_id: str, job_id: str) -> None:
         fence = await acquire_lease(
@@ -270,13 +220,3 @@ class WorkerPool:
         if not finished:
             raise LeaseLost(f"job {job_id} was not finished: its lease is no longer ours")
         log.info("job ended", extra={"job": job_id, "state": state, "error": error})
-
-
-def _entry_id(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
-
-
-def _entry(entry: Any) -> tuple[str, str] | None:
-    entry_id, fields = entry
-    job_id = (fields or {}).get(ENTRY_FIELD.encode())
-    return (_entry_id(entry_id), job_id.decode()) if job_id else None

@@ -101,3 +101,27 @@ def port_open(port: int, host: str = "127.0.0.1") -> Callable[[], bool]:
             return False
 
     return check
+
+
+class RedisServer(ManagedProcess):
+    """A redis-server of a test's own on a fixed port, without persistence: killed and
+    started again on the same port (its data lost, as after a crash), or paused."""
+
+    def __init__(self, binary: Path, port: int, directory: Path) -> None:
+        argv = [
+            str(binary),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(directory),
+        ]  # fmt: skip
+        super().__init__(argv, ready=port_open(port), log_path=directory / "redis.log")
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers, as with a hung server."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)

@@ -1,5 +1,8 @@
+import asyncio
+
 import redis.asyncio as aioredis
 
+from nfvo.store.connection import connect
 from nfvo.store.events import EventStream, read_all
 from nfvo.store.keys import Keyspace
 from nfvo.vim.bridge import NotificationBridge
@@ -11,6 +14,8 @@ from nfvo.vim.notifications import (
     encode_nova,
     stream_key,
 )
+from tests.support.polling import eventually
+from tests.support.processes import RedisServer
 
 
 def created(server_id: str, message_id: str) -> NovaNotification:
@@ -76,3 +81,43 @@ async def test_a_dead_bridges_entries_are_claimed(
     events = await read_all(redis, keyspace, EventStream.VIM)
     assert [e.subject for e in events] == ["servers/s2"]
     await redis.delete(*[stream_key(t, prefix) for t in VimTopic])
+
+
+async def test_the_bridge_resumes_after_killed_connections_and_a_restart(
+    private_redis: RedisServer,
+) -> None:
+    keyspace = Keyspace("bridge")
+    info = stream_key(VimTopic.NOVA_INFO, "os")
+
+    async def bridged(server_id: str) -> None:
+        """A notification written now, by a client of its own, reaches vim-events."""
+        client = connect(private_redis.url)
+        try:
+            await client.xadd(info, encode_nova(created(server_id, f"m-{server_id}")))  # type: ignore[arg-type]
+
+            async def published() -> bool:
+                events = await read_all(client, keyspace, EventStream.VIM)
+                return f"servers/{server_id}" in [event.subject for event in events]
+
+            await eventually(published)
+        finally:
+            await client.aclose()
+
+    redis = connect(private_redis.url)
+    bridge = NotificationBridge(redis, keyspace, "lab", "os", block_ms=100)
+    stop = asyncio.Event()
+    running = asyncio.create_task(bridge.run(stop))
+    try:
+        await bridged("s1")
+        killer = connect(private_redis.url)
+        assert await killer.client_kill_filter(_type="normal", skipme=True) >= 1
+        await killer.aclose()
+        await bridged("s2")
+        private_redis.kill()
+        private_redis.start()  # same port, its streams and the bridge's group lost
+        await bridged("s3")
+    finally:
+        stop.set()
+        await running
+        await redis.aclose()
+    assert not running.exception()
