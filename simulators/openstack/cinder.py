@@ -7,10 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
+from simulators.openstack import cinder_quotas
 from simulators.openstack.microversion import Version, microversion_middleware
 from simulators.openstack.model import Volume, iso, new_id, utc_now
 from simulators.openstack.web import (
     ApiError,
+    Handler,
     auth_middleware,
     base_url,
     cloud_of,
@@ -91,11 +93,18 @@ async def versions(request: web.Request) -> web.Response:
 
 
 def _project(request: web.Request) -> str:
-    project_id = request.match_info["project_id"]
-    identity = identity_of(request)
-    if project_id != identity.project_id and not identity.is_admin:
-        raise ApiError(403, "Policy doesn't allow volume access to this project.")
-    return project_id
+    return request.match_info["project_id"]
+
+
+@web.middleware
+async def project_scope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only an admin may name another project in the path."""
+    project_id = request.match_info.get("project_id")
+    if project_id is not None:
+        identity = identity_of(request)
+        if project_id != identity.project_id and not identity.is_admin:
+            raise ApiError(403, "Policy doesn't allow volume access to this project.")
+    return await handler(request)
 
 
 async def create_volume(request: web.Request) -> web.Response:
@@ -105,6 +114,9 @@ async def create_volume(request: web.Request) -> web.Response:
         raise ApiError(400, "Invalid input received: size must be an integer of at least 1.")
     cloud = cloud_of(request)
     zone = raw.get("availability_zone") or next(iter(cloud.inventory.zones))
+    if zone not in cloud.inventory.zones:
+        raise ApiError(400, f"Invalid input received: Availability zone '{zone}' is invalid.")
+    cinder_quotas.check_volume(cloud, project_id, raw["size"])
     identity = identity_of(request)
     volume = Volume(
         new_id(),
@@ -177,6 +189,7 @@ def volume_app() -> web.Application:
             error_middleware(nova_error),
             auth_middleware(lambda r: r.path in PUBLIC),
             microversion_middleware("volume", MIN_VERSION, MAX_VERSION, None, PUBLIC),
+            project_scope,
         ]
     )
     app.router.add_get("/", versions)
@@ -188,6 +201,7 @@ def volume_app() -> web.Application:
     app.router.add_post(base, create_volume)
     app.router.add_get(base + "/{volume_id}", show_volume)
     app.router.add_delete(base + "/{volume_id}", delete_volume)
+    cinder_quotas.add_routes(app, "/v3/{project_id}")
     return app
 
 

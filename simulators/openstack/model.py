@@ -56,7 +56,8 @@ class User:
     name: str
     password: str
     project_id: str
-    roles: list[str]
+    roles: list[str]  # effective: the assigned ones and the roles they imply
+    assigned_roles: list[str] = field(default_factory=list)
     domain_id: str = "default"
 
 
@@ -261,6 +262,7 @@ class Server:
     host: str | None = None
     claim: Claim | None = None
     request_spec: RequestSpec | None = None  # kept, as Nova keeps it, to schedule again
+    consumer_generation: int = 1  # of its Placement allocations
     fault: dict[str, Any] | None = None
     scheduling_reason: str | None = None
     launched_at: datetime | None = None

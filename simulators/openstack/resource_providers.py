@@ -42,6 +42,20 @@ def providers(cloud: Cloud) -> dict[str, dict[str, Any]]:
     return result
 
 
+def generation(provider: dict[str, Any]) -> int:
+    nic: NicState | None = provider["nic"]
+    return nic.generation if nic is not None else int(provider["host"].generation)
+
+
+def traits(provider: dict[str, Any]) -> list[str]:
+    nic: NicState | None = provider["nic"]
+    if nic is not None:
+        physnet = (nic.spec.physnet or "").upper().replace("-", "_")
+        return ["COMPUTE_MANAGED_PCI_DEVICE", f"CUSTOM_PHYSNET_{physnet}"]
+    host: HostState = provider["host"]
+    return sorted({*host.spec.traits, "COMPUTE_NODE"})
+
+
 def inventory(provider: dict[str, Any]) -> dict[str, dict[str, Any]]:
     host: HostState = provider["host"]
     nic: NicState | None = provider["nic"]
