@@ -6,8 +6,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from simulators.openstack.inventory import HostSpec, NicSpec, NumaCellSpec
+
+if TYPE_CHECKING:
+    from simulators.openstack.scheduler.claims import Claim
 
 PAGE_2M = 2
 PAGE_1G = 1024
@@ -77,6 +81,9 @@ class HostState:
     # Placement allocations of consumers other than servers (class -> amount): the
     # scheduler's allocation candidates leave them out, the resource tracker never sees them.
     outside_used: dict[str, int] = field(default_factory=dict)
+    # Claims a migration holds on its source until it is confirmed or reverted (by the
+    # migration's uuid, which is their Placement consumer).
+    held: dict[str, Claim] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -18,6 +18,7 @@ from simulators.openstack.model import (
     ConsumerAllocations,
     Flavor,
     Image,
+    Migration,
     Network,
     Port,
     Project,
@@ -73,6 +74,7 @@ class Cloud:
     quota_limits: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     # Remote console tokens: token -> (server id, monotonic expiry).
     console_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    migrations: dict[str, Migration] = field(default_factory=dict)
     scheduling_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
     rng: random.Random = field(default_factory=random.Random)
     created_at: datetime = field(default_factory=utc_now)

@@ -15,6 +15,7 @@ from simulators.openstack.nova import (
     infra,
     keypairs,
     limits,
+    migrations,
     quotas,
     server_groups,
     servers,
@@ -95,6 +96,7 @@ def compute_app() -> web.Application:
         keypairs,
         limits,
         quotas,
+        migrations,
     ):
         module.add_routes(v21)
     app.add_subapp("/v2.1", v21)

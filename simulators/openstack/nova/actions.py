@@ -11,7 +11,7 @@ from simulators.openstack import evacuation
 from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.microversion import at_least
 from simulators.openstack.model import InstanceAction, Server, iso, new_id, utc_now
-from simulators.openstack.nova import quotas
+from simulators.openstack.nova import migrations, quotas
 from simulators.openstack.nova.boot import check_tags, ref_id
 from simulators.openstack.nova.consoles import console_url
 from simulators.openstack.nova.servers import find_server
@@ -81,6 +81,10 @@ ACTIONS: dict[str, tuple[tuple[str, ...], ActionHandler]] = {
     "rebuild": (("ACTIVE", "SHUTOFF", "ERROR"), _rebuild),
     "evacuate": (("ACTIVE", "SHUTOFF", "ERROR"), _evacuate),
     "os-getVNCConsole": (("ACTIVE",), _vnc_console),
+    "resize": (("ACTIVE", "SHUTOFF"), migrations.resize),
+    "migrate": (("ACTIVE", "SHUTOFF"), migrations.migrate),
+    "confirmResize": (("VERIFY_RESIZE",), migrations.confirm_resize),
+    "revertResize": (("VERIFY_RESIZE",), migrations.revert_resize),
 }
 
 

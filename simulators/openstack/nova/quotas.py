@@ -41,6 +41,17 @@ def check_instance(cloud: Cloud, project_id: str, flavor: dict[str, Any]) -> Non
         raise too_many(overs)
 
 
+def check_resize(cloud: Cloud, project_id: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """What a bigger flavor adds (Nova's upsize delta): cores and RAM."""
+    deltas = {
+        "cores": int(new["vcpus"]) - int(old["vcpus"]),
+        "ram": int(new["ram"]) - int(old["ram"]),
+    }
+    overs = quotas.over(cloud, COMPUTE, project_id, deltas)
+    if overs:
+        raise too_many(overs)
+
+
 def check_metadata(cloud: Cloud, project_id: str, metadata: dict[str, str]) -> None:
     allowed = quotas.limits(cloud, COMPUTE, project_id)["metadata_items"]
     if 0 <= allowed < len(metadata):
