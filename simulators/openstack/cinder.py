@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -10,6 +11,7 @@ from aiohttp import web
 from simulators.openstack import cinder_quotas
 from simulators.openstack.microversion import Version, microversion_middleware
 from simulators.openstack.model import Volume, iso, new_id, utc_now
+from simulators.openstack.state import NAMESPACE
 from simulators.openstack.web import (
     ApiError,
     Handler,
@@ -183,6 +185,33 @@ async def delete_volume(request: web.Request) -> web.Response:
     return web.Response(status=202)
 
 
+DEFAULT_TYPE_ID = str(uuid.uuid5(NAMESPACE, "volume_type:__DEFAULT__"))
+
+
+def _type_view() -> dict[str, Any]:
+    """The one volume type, Cinder's own default since Train."""
+    return {
+        "id": DEFAULT_TYPE_ID,
+        "name": "__DEFAULT__",
+        "description": "Default Volume Type",
+        "is_public": True,
+        "extra_specs": {},
+        "qos_specs_id": None,
+        "os-volume-type-access:is_public": True,
+    }
+
+
+async def list_types(request: web.Request) -> web.Response:
+    return json_response({"volume_types": [_type_view()]})
+
+
+async def show_type(request: web.Request) -> web.Response:
+    type_id = request.match_info["type_id"]
+    if type_id not in (DEFAULT_TYPE_ID, "__DEFAULT__", "default"):
+        raise ApiError(404, f"Volume type {type_id} could not be found.")
+    return json_response({"volume_type": _type_view()})
+
+
 def volume_app() -> web.Application:
     app = web.Application(
         middlewares=[
@@ -201,6 +230,8 @@ def volume_app() -> web.Application:
     app.router.add_post(base, create_volume)
     app.router.add_get(base + "/{volume_id}", show_volume)
     app.router.add_delete(base + "/{volume_id}", delete_volume)
+    app.router.add_get("/v3/{project_id}/types", list_types)
+    app.router.add_get("/v3/{project_id}/types/{type_id}", show_type)
     cinder_quotas.add_routes(app, "/v3/{project_id}")
     return app
 

@@ -74,6 +74,8 @@ async def update(request: web.Request) -> web.Response:
     raw = (await read_json(request)).get("quota")
     if not isinstance(raw, dict):
         raise ApiError(400, "Resource body required", "HTTPBadRequest")
+    # quota-check-limit: refuse a limit under what is used (the client's default)
+    check_limit = bool(raw.pop("check_limit", False)) and not raw.pop("force", False)
     unknown = sorted(set(raw) - set(quotas.DEFAULTS[NETWORK]))
     if unknown:
         raise ApiError(400, f"Unrecognized attribute(s) '{', '.join(unknown)}'", "HTTPBadRequest")
@@ -93,6 +95,15 @@ async def update(request: web.Request) -> web.Response:
                 "HTTPBadRequest",
             )
     cloud = cloud_of(request)
+    used = quotas.usage(cloud, NETWORK, project_id)
+    for name, limit in values.items():
+        if check_limit and limit != -1 and limit < used[name]:
+            raise ApiError(
+                400,
+                f"Quota limit {limit} for {name} must be greater than or equal to "
+                f"already used and reserved {used[name]}.",
+                "InvalidQuotaValue",
+            )
     quotas.set_limits(cloud, NETWORK, project_id, values)
     return json_response({"quota": quotas.limits(cloud, NETWORK, project_id)})
 

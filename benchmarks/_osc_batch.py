@@ -4,9 +4,12 @@ command), reporting every command's exit code, stdout and stderr.
 
 The CLI takes about a second and a half to start; run alone, a hundred commands would
 take minutes. Its interactive mode batches them but throws the exit codes away, which a
-test needs; this keeps them.
+test needs; this keeps them. One thing a one-command process never notices is undone
+between commands: osc_lib caches each service's client on the ClientManager class
+(``ClientCache``), so the next command would reuse the last one's cloud, token and
+microversion.
 
-Usage: ``python -m tests.support.openstack_cli < commands`` with one command per line
+Usage: ``python -m benchmarks._osc_batch < commands`` with one command per line
 (shell quoting, without the leading ``openstack``); prints one JSON object per command:
 ``{"command", "exit_code", "stdout", "stderr", "seconds"}``.
 """
@@ -21,6 +24,16 @@ import shlex
 import sys
 import time
 from typing import Any
+
+
+def _forget_clients() -> None:
+    from openstackclient.common.clientmanager import ClientManager
+    from osc_lib.clientmanager import ClientCache
+
+    for klass in ClientManager.__mro__:
+        for value in vars(klass).values():
+            if isinstance(value, ClientCache):
+                value._handle = None
 
 
 def run_one(line: str) -> dict[str, Any]:
@@ -41,6 +54,7 @@ def run_one(line: str) -> dict[str, Any]:
             for handler in root.handlers:
                 if handler not in handlers:
                     root.removeHandler(handler)
+            _forget_clients()
     return {
         "command": line,
         "exit_code": code,
