@@ -92,8 +92,9 @@ async def start(
     apply_claim(dest, result)
     held = cloud.hosts[source]
     held.servers.discard(server.id)
-    if server.claim is not None:
+    if server.claim is not None:  # the source's allocation passes to the migration
         held.held[migration.uuid] = server.claim
+        held.generation += 1
     dest.servers.add(server.id)
     migration.dest, migration.source_claim = dest.name, server.claim
     migration.source_spec = server.request_spec
@@ -183,6 +184,7 @@ async def revert(lifecycle: Lifecycle, server: Server, migration: Migration) -> 
         dest.servers.discard(server.id)
         source.held.pop(migration.uuid, None)
         source.servers.add(server.id)
+        source.generation += 1  # and back to the server
         server.host, server.claim = source.name, migration.source_claim
         server.request_spec = migration.source_spec
         server.flavor = dict(migration.old_flavor)

@@ -129,29 +129,36 @@ async def provider_allocations(request: web.Request) -> web.Response:
 
 
 async def consumer_allocations(request: web.Request) -> web.Response:
+    """A server's allocations (on its host), a resize's or migration's (the source it
+    holds until confirmed), or those another consumer wrote."""
     cloud = cloud_of(request)
     consumer = request.match_info["consumer"]
+    if consumer in cloud.allocations:
+        return json_response(
+            placement_allocations.consumer_view(cloud, cloud.allocations[consumer])
+        )
     server = cloud.servers.get(consumer)
+    migration = cloud.migrations.get(consumer)
+    owner = server or (cloud.servers.get(migration.server_id) if migration else None)
     body: dict[str, Any] = {"allocations": {}}
-    if server is not None and server.host:
-        for provider_id, provider in providers(cloud).items():
-            if provider["host"].name != server.host:
-                continue
-            resources = allocations(cloud, provider_id, provider).get(consumer)
-            if resources:
-                body["allocations"][provider_id] = {
-                    "resources": resources,
-                    "generation": generation(provider),
-                }
+    hosts = {server.host} if server else {migration.source} if migration else set()
+    for provider_id, provider in providers(cloud).items():
+        if provider["host"].name not in hosts:
+            continue
+        resources = allocations(cloud, provider_id, provider).get(consumer)
+        if resources:
+            body["allocations"][provider_id] = {
+                "resources": resources,
+                "generation": generation(provider),
+            }
+    if owner is not None and body["allocations"]:
         body.update(
             {
-                "project_id": server.project_id,
-                "user_id": server.user_id,
-                "consumer_generation": server.consumer_generation,
+                "project_id": owner.project_id,
+                "user_id": owner.user_id,
+                "consumer_generation": owner.consumer_generation if server else 1,
             }
         )
-    elif consumer in cloud.allocations:
-        body = placement_allocations.consumer_view(cloud, cloud.allocations[consumer])
     return json_response(body)
 
 
