@@ -39,10 +39,11 @@ async def test_an_operators_session_behaves_as_on_a_real_cloud(cli_sim: Simulato
 
 @pytest.mark.skipif(not OPENSTACK.exists() and not shutil.which("openstack"), reason="no CLI")
 async def test_the_openstack_executable_exits_as_the_batches_report(cli_sim: Simulator) -> None:
-    """The batches run each command as the executable does; the executable agrees."""
+    """The batches run each command as the executable does, and it exits as they say
+    (one run of the executable: each takes one and a half seconds to start)."""
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(cli_sim.clouds_yaml_path)}
 
-    async def openstack(*argv: str) -> tuple[int, str, str]:
+    async def openstack(*argv: str) -> tuple[int, str, str]:  # code, stdout, stderr
         process = await asyncio.create_subprocess_exec(
             str(OPENSTACK),
             "--os-cloud",
@@ -55,9 +56,6 @@ async def test_the_openstack_executable_exits_as_the_batches_report(cli_sim: Sim
         out, err = await asyncio.wait_for(process.communicate(), 60)
         return process.returncode or 0, out.decode(), err.decode()
 
-    code, out, _ = await openstack("service", "list", "-f", "value", "-c", "Type")
-    assert code == 0
-    assert {"compute", "network", "placement"} <= set(out.split())
     code, _, err = await openstack("server", "show", "no-such-server")
     assert code == 1
     assert "No Server found for no-such-server" in err
