@@ -22,7 +22,6 @@ from simulators.openstack.placement_filters import (
     ProviderFilter,
     fits,
     free,
-    has_traits,
     is_member,
     parse_filter,
     provider_aggregates,
@@ -65,9 +64,9 @@ def _tree_candidates(
         request: dict[str, dict[str, int]] = {}
         for provider_id, (name, amount) in zip(chosen, wanted.resources.items(), strict=True):
             request.setdefault(provider_id, {})[name] = amount
-        used = {t for p in {*request, root} for t in traits(every[p])}
-        forbidden_on = {t for p in request for t in traits(every[p])} & wanted.forbidden
-        if has_traits(used, ProviderFilter(required=wanted.required)) and not forbidden_on:
+        offered = {t for p in {*request, root} for t in traits(every[p])}
+        forbidden = {t for p in request for t in traits(every[p])} & wanted.forbidden
+        if all(group & offered for group in wanted.required) and not forbidden:
             found.append(request)
     return found
 

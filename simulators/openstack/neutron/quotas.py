@@ -67,6 +67,17 @@ async def show_defaults(request: web.Request) -> web.Response:
     return json_response({"quota": quotas.defaults(cloud_of(request), NETWORK)})
 
 
+def _limit(value: Any) -> int | None:
+    """An integer of at least -1 (Neutron takes one written as a string too)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        return None
+    return limit if limit >= -1 else None
+
+
 async def update(request: web.Request) -> web.Response:
     if not identity_of(request).is_admin:
         raise ApiError(403, "(update_quota) is disallowed by policy", "PolicyNotAuthorized")
@@ -75,25 +86,22 @@ async def update(request: web.Request) -> web.Response:
     if not isinstance(raw, dict):
         raise ApiError(400, "Resource body required", "HTTPBadRequest")
     # quota-check-limit: refuse a limit under what is used (the client's default)
-    check_limit = bool(raw.pop("check_limit", False)) and not raw.pop("force", False)
+    check_limit, force = bool(raw.pop("check_limit", False)), bool(raw.pop("force", False))
+    check_limit = check_limit and not force
     unknown = sorted(set(raw) - set(quotas.DEFAULTS[NETWORK]))
     if unknown:
         raise ApiError(400, f"Unrecognized attribute(s) '{', '.join(unknown)}'", "HTTPBadRequest")
     values: dict[str, int] = {}
     for name, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            value = None
-        try:
-            values[name] = int(value) if value is not None else -2
-        except ValueError:
-            values[name] = -2
-        if values[name] < -1:
+        limit = _limit(value)
+        if limit is None:
             raise ApiError(
                 400,
                 f"Invalid input for {name}. Reason: '{value}' is not an integer "
                 "greater than or equal to -1.",
                 "HTTPBadRequest",
             )
+        values[name] = limit
     cloud = cloud_of(request)
     used = quotas.usage(cloud, NETWORK, project_id)
     for name, limit in values.items():
