@@ -75,9 +75,9 @@ async def start(
     server.migration_id = migration.uuid
     lifecycle.record_action(server, "resize" if kind == "resize" else "migrate")
     await lifecycle.set_state(server, "RESIZE", server.vm_state, "resize_prep")
-    spec = dataclasses.replace(spec, forced_host=target, ignore_hosts=frozenset({source}))
+    this_time = dataclasses.replace(spec, forced_host=target, ignore_hosts=frozenset({source}))
     ctx = SchedulingContext(
-        spec, cloud.config.scaled_service_down_time, lifecycle.group_context(server)
+        this_time, cloud.config.scaled_service_down_time, lifecycle.group_context(server)
     )
     result = select_host(list(cloud.hosts.values()), ctx)
     if isinstance(result, NoValidHost):
