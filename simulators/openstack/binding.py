@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simulators.openstack.hosts import HostState
-from simulators.openstack.model import Port, Server, utc_now
+from simulators.openstack.model import Network, Port, Server, utc_now
 from simulators.openstack.scheduler.claims import Claim, PciClaim
 from simulators.openstack.state import Cloud
 
@@ -16,11 +16,21 @@ def vf_address(pf_address: str, index: int) -> str:
     return f"{domain_bus}:{0x02 + index // 8:02x}.{index % 8}"
 
 
-def _vif(port: Port, host: HostState, pci: PciClaim | None) -> tuple[str, dict[str, object]]:
+def _vlan(network: Network) -> str:
+    """The SR-IOV driver's ``vif_details.vlan``: the segment's VLAN, 0 on a flat one."""
+    if network.network_type == "vlan" and network.segmentation_id is not None:
+        return str(network.segmentation_id)
+    return "0"
+
+
+def _vif(
+    port: Port, host: HostState, pci: PciClaim | None, network: Network
+) -> tuple[str, dict[str, object]]:
     if port.vnic_type in ("direct", "macvtap"):
-        return "hw_veb", {"port_filter": False, "vlan": "0", "connectivity": "l2"}
+        return "hw_veb", {"port_filter": False, "vlan": _vlan(network), "connectivity": "l2"}
     if port.vnic_type == "direct-physical":
-        return "hostdev_physical", {"port_filter": False, "connectivity": "l2"}
+        details = {"port_filter": False, "vlan": _vlan(network), "connectivity": "l2"}
+        return "hostdev_physical", details
     if port.vnic_type == "vdpa":
         return "vdpa", {"port_filter": False}
     if port.vnic_type == "virtio-forwarder" or host.spec.ovs_dpdk:
@@ -54,7 +64,8 @@ def bind_ports(
             continue
         pci = pci_by_port.get(port_id)
         port.binding_host_id = host.name
-        port.vif_type, port.vif_details = _vif(port, host, pci)
+        network = cloud.networks[port.network_id]
+        port.vif_type, port.vif_details = _vif(port, host, pci, network)
         if pci is not None:
             address = (
                 pci.pci_address

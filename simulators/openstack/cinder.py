@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from aiohttp import web
 
+from simulators.openstack import cinder_quotas
 from simulators.openstack.microversion import Version, microversion_middleware
 from simulators.openstack.model import Volume, iso, new_id, utc_now
+from simulators.openstack.state import NAMESPACE
 from simulators.openstack.web import (
     ApiError,
+    Handler,
     auth_middleware,
     base_url,
     cloud_of,
@@ -91,11 +95,18 @@ async def versions(request: web.Request) -> web.Response:
 
 
 def _project(request: web.Request) -> str:
-    project_id = request.match_info["project_id"]
-    identity = identity_of(request)
-    if project_id != identity.project_id and not identity.is_admin:
-        raise ApiError(403, "Policy doesn't allow volume access to this project.")
-    return project_id
+    return request.match_info["project_id"]
+
+
+@web.middleware
+async def project_scope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only an admin may name another project in the path."""
+    project_id = request.match_info.get("project_id")
+    if project_id is not None:
+        identity = identity_of(request)
+        if project_id != identity.project_id and not identity.is_admin:
+            raise ApiError(403, "Policy doesn't allow volume access to this project.")
+    return await handler(request)
 
 
 async def create_volume(request: web.Request) -> web.Response:
@@ -105,6 +116,9 @@ async def create_volume(request: web.Request) -> web.Response:
         raise ApiError(400, "Invalid input received: size must be an integer of at least 1.")
     cloud = cloud_of(request)
     zone = raw.get("availability_zone") or next(iter(cloud.inventory.zones))
+    if zone not in cloud.inventory.zones:
+        raise ApiError(400, f"Invalid input received: Availability zone '{zone}' is invalid.")
+    cinder_quotas.check_volume(cloud, project_id, raw["size"])
     identity = identity_of(request)
     volume = Volume(
         new_id(),
@@ -171,12 +185,40 @@ async def delete_volume(request: web.Request) -> web.Response:
     return web.Response(status=202)
 
 
+DEFAULT_TYPE_ID = str(uuid.uuid5(NAMESPACE, "volume_type:__DEFAULT__"))
+
+
+def _type_view() -> dict[str, Any]:
+    """The one volume type, Cinder's own default since Train."""
+    return {
+        "id": DEFAULT_TYPE_ID,
+        "name": "__DEFAULT__",
+        "description": "Default Volume Type",
+        "is_public": True,
+        "extra_specs": {},
+        "qos_specs_id": None,
+        "os-volume-type-access:is_public": True,
+    }
+
+
+async def list_types(request: web.Request) -> web.Response:
+    return json_response({"volume_types": [_type_view()]})
+
+
+async def show_type(request: web.Request) -> web.Response:
+    type_id = request.match_info["type_id"]
+    if type_id not in (DEFAULT_TYPE_ID, "__DEFAULT__", "default"):
+        raise ApiError(404, f"Volume type {type_id} could not be found.")
+    return json_response({"volume_type": _type_view()})
+
+
 def volume_app() -> web.Application:
     app = web.Application(
         middlewares=[
             error_middleware(nova_error),
             auth_middleware(lambda r: r.path in PUBLIC),
             microversion_middleware("volume", MIN_VERSION, MAX_VERSION, None, PUBLIC),
+            project_scope,
         ]
     )
     app.router.add_get("/", versions)
@@ -188,6 +230,9 @@ def volume_app() -> web.Application:
     app.router.add_post(base, create_volume)
     app.router.add_get(base + "/{volume_id}", show_volume)
     app.router.add_delete(base + "/{volume_id}", delete_volume)
+    app.router.add_get("/v3/{project_id}/types", list_types)
+    app.router.add_get("/v3/{project_id}/types/{type_id}", show_type)
+    cinder_quotas.add_routes(app, "/v3/{project_id}")
     return app
 
 

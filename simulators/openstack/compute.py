@@ -13,7 +13,7 @@ from aiohttp import web
 from simulators.openstack import payloads
 from simulators.openstack.binding import bind_ports, release_ports, unplug_ports
 from simulators.openstack.faults import FaultState
-from simulators.openstack.model import InstanceAction, Server, new_id, utc_now
+from simulators.openstack.model import InstanceAction, Migration, Server, new_id, utc_now
 from simulators.openstack.notifications import Publisher
 from simulators.openstack.scheduler.claims import apply_claim, release_claim
 from simulators.openstack.scheduler.filters import (
@@ -218,7 +218,17 @@ class Lifecycle:
             release_claim(host, server.claim)
             host.servers.discard(server.id)
         server.claim = None
+        migration = self.cloud.migrations.get(server.migration_id or "")
+        if migration is not None:  # an unconfirmed resize also gives back its source
+            self.release_held(migration)
         release_ports(self.cloud, server)
+
+    def release_held(self, migration: Migration) -> None:
+        """Free the claim a resize or migration held on its source."""
+        source = self.cloud.hosts.get(migration.source)
+        claim = source.held.pop(migration.uuid, None) if source else None
+        if source is not None and claim is not None:
+            release_claim(source, claim)
 
     async def delete(self, server: Server) -> None:
         self.record_action(server, "delete")

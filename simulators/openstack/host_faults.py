@@ -45,6 +45,7 @@ class HostMonitor:
             task.cancel()
         host.service.alive = True
         host.service.last_heartbeat = time.monotonic()
+        host.service.booted_at = time.time()
         await self.lifecycle.resume_builds(host.name)
         if host.name in self.reported_down:
             self.reported_down.discard(host.name)

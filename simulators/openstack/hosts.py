@@ -6,8 +6,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from simulators.openstack.inventory import HostSpec, NicSpec, NumaCellSpec
+
+if TYPE_CHECKING:
+    from simulators.openstack.scheduler.claims import Claim
 
 PAGE_2M = 2
 PAGE_1G = 1024
@@ -40,6 +44,7 @@ class NicState:
     spec: NicSpec
     used_vfs: set[int] = field(default_factory=set)
     pf_taken: bool = False
+    generation: int = 1  # of its Placement provider (with PCI in Placement)
 
     def free_vfs(self) -> int:
         return 0 if self.pf_taken else self.spec.vfs - len(self.used_vfs)
@@ -54,6 +59,7 @@ class ServiceState:
     alive: bool = True
     last_heartbeat: float = field(default_factory=time.monotonic)
     updated_at: str = ""
+    booted_at: float = field(default_factory=time.time)  # wall clock, for the uptime
 
 
 @dataclass
@@ -69,9 +75,15 @@ class HostState:
     ram_used_mb: int = 0
     disk_used_gb: int = 0
     servers: set[str] = field(default_factory=set)
+    # Placement's generation of the host's provider: every change of its allocations
+    # bumps it, as Placement does.
+    generation: int = 1
     # Placement allocations of consumers other than servers (class -> amount): the
     # scheduler's allocation candidates leave them out, the resource tracker never sees them.
     outside_used: dict[str, int] = field(default_factory=dict)
+    # Claims a migration holds on its source until it is confirmed or reverted (by the
+    # migration's uuid, which is their Placement consumer).
+    held: dict[str, Claim] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

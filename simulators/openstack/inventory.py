@@ -74,6 +74,7 @@ class Inventory:
     images: tuple[dict[str, Any], ...] = ()
     projects: tuple[dict[str, Any], ...] = ()
     pci_in_placement: bool = False
+    quotas: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -125,7 +126,17 @@ def parse_inventory(document: Any, generate_hosts: int | None = None) -> Invento
         images=tuple(document.get("images", [])),
         projects=tuple(document.get("projects", [])),
         pci_in_placement=bool(document.get("placement", {}).get("pci_in_placement", False)),
+        quotas=_quotas(document),
     )
+
+
+def _quotas(document: dict[str, Any]) -> dict[str, Any]:
+    quotas: dict[str, Any] = document.get("quotas", {})
+    projects = {p["name"] for p in document.get("projects", [])} | {"admin"}
+    for name in quotas.get("projects", {}):
+        if name not in projects:
+            raise InventoryError(f"quotas/projects/{name}: no such project in the inventory")
+    return quotas
 
 
 def _generated(

@@ -4,14 +4,15 @@ catalogue, and the few admin reads an orchestrator makes."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from simulators.openstack import keystone_admin
+from simulators.openstack.keystone_admin import catalog, role_id
 from simulators.openstack.model import AppCredential, User, new_id
-from simulators.openstack.state import NAMESPACE, Cloud, Token
+from simulators.openstack.state import Cloud, Token
 from simulators.openstack.web import (
     ApiError,
     auth_middleware,
@@ -26,19 +27,6 @@ from simulators.openstack.web import (
 
 TOKEN_LIFETIME = timedelta(hours=12)
 UNAUTHORIZED = "The request you have made requires authentication."
-SERVICES = [  # (type, name, path under the base URL; {project_id} filled in)
-    ("identity", "keystone", "/identity"),
-    ("compute", "nova", "/compute/v2.1"),
-    ("network", "neutron", "/network"),
-    ("image", "glance", "/image"),
-    ("block-storage", "cinder", "/volume/v3/{project_id}"),
-    ("volumev3", "cinderv3", "/volume/v3/{project_id}"),
-    ("placement", "placement", "/placement"),
-]
-
-
-def _role_id(name: str) -> str:
-    return uuid.uuid5(NAMESPACE, f"role:{name}").hex
 
 
 def _ts(moment: datetime) -> str:
@@ -66,30 +54,6 @@ async def version(request: web.Request) -> web.Response:
     return json_response({"version": _version(base_url(request))})
 
 
-def catalog(cloud: Cloud, base: str, project_id: str) -> list[dict[str, Any]]:
-    entries = []
-    for kind, name, path in SERVICES:
-        url = base + path.format(project_id=project_id)
-        entries.append(
-            {
-                "id": uuid.uuid5(NAMESPACE, f"service:{kind}").hex,
-                "type": kind,
-                "name": name,
-                "endpoints": [
-                    {
-                        "id": uuid.uuid5(NAMESPACE, f"endpoint:{kind}:{interface}").hex,
-                        "interface": interface,
-                        "region_id": cloud.region,
-                        "region": cloud.region,
-                        "url": url,
-                    }
-                    for interface in ("public", "internal", "admin")
-                ],
-            }
-        )
-    return entries
-
-
 def token_body(cloud: Cloud, token: Token, base: str, with_catalog: bool = True) -> dict[str, Any]:
     user = cloud.users[token.user_id]
     project = cloud.projects[token.project_id]
@@ -102,7 +66,7 @@ def token_body(cloud: Cloud, token: Token, base: str, with_catalog: bool = True)
         "user": {"id": user.id, "name": user.name, "domain": domain, "password_expires_at": None},
         "project": {"id": project.id, "name": project.name, "domain": domain},
         "is_domain": False,
-        "roles": [{"id": _role_id(r), "name": r} for r in token.roles],
+        "roles": [{"id": role_id(r), "name": r} for r in token.roles],
     }
     if token.app_credential_id:
         credential = cloud.app_credentials[token.app_credential_id]
@@ -326,7 +290,7 @@ async def create_app_credential(request: web.Request) -> web.Response:
         "unrestricted": False,
         "description": raw.get("description"),
         "expires_at": None,
-        "roles": [{"id": _role_id(r), "name": r, "domain_id": None} for r in credential.roles],
+        "roles": [{"id": role_id(r), "name": r, "domain_id": None} for r in credential.roles],
         "access_rules": [],
         "links": {},
     }
@@ -336,7 +300,7 @@ async def create_app_credential(request: web.Request) -> web.Response:
 async def list_roles(request: web.Request) -> web.Response:
     identity_of(request).require_admin("identity:list_roles")
     roles: list[dict[str, Any]] = [
-        {"id": _role_id(r), "name": r, "domain_id": None, "links": {}}
+        {"id": role_id(r), "name": r, "domain_id": None, "links": {}}
         for r in ("admin", "member", "reader")
     ]
     return json_response({"roles": roles})
@@ -377,4 +341,5 @@ def identity_app() -> web.Application:
     app.router.add_post("/v3/users/{user_id}/application_credentials", create_app_credential)
     app.router.add_get("/v3/roles", list_roles)
     app.router.add_get("/v3/regions", list_regions)
+    keystone_admin.add_routes(app)
     return app

@@ -56,7 +56,8 @@ class User:
     name: str
     password: str
     project_id: str
-    roles: list[str]
+    roles: list[str]  # effective: the assigned ones and the roles they imply
+    assigned_roles: list[str] = field(default_factory=list)
     domain_id: str = "default"
 
 
@@ -261,6 +262,8 @@ class Server:
     host: str | None = None
     claim: Claim | None = None
     request_spec: RequestSpec | None = None  # kept, as Nova keeps it, to schedule again
+    consumer_generation: int = 1  # of its Placement allocations
+    migration_id: str | None = None  # the resize or migration it is in
     fault: dict[str, Any] | None = None
     scheduling_reason: str | None = None
     launched_at: datetime | None = None
@@ -270,6 +273,30 @@ class Server:
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
     deleted: bool = False
+
+
+@dataclass
+class Migration:
+    """A cold migration or resize, as Nova records it (``GET /os-migrations``). While
+    it is unconfirmed, the source's claim is held by the migration (Placement shows it
+    as the migration's allocation) and the server holds its new claim on the dest."""
+
+    id: int
+    uuid: str
+    server_id: str
+    project_id: str
+    user_id: str
+    kind: str  # "resize" or "migration"
+    source: str
+    dest: str | None
+    old_flavor: dict[str, Any]
+    new_flavor: dict[str, Any]
+    status: str = "pre-migrating"
+    source_claim: Claim | None = None
+    source_spec: RequestSpec | None = None
+    was_running: bool = True
+    created_at: datetime = field(default_factory=utc_now)
+    updated_at: datetime = field(default_factory=utc_now)
 
 
 @dataclass

@@ -20,7 +20,10 @@ POWER_STATES = {
 
 
 def _flavor(server: Server) -> dict[str, Any]:
-    flavor = server.flavor
+    return _flavor_payload(server.flavor)
+
+
+def _flavor_payload(flavor: dict[str, Any]) -> dict[str, Any]:
     data = {
         "flavorid": flavor["id"],
         "name": flavor["name"],
@@ -193,7 +196,17 @@ def service_payload(host: HostState) -> dict[str, Any]:
     )
 
 
-def build_error_payload(server: Server, reason: str) -> dict[str, Any]:
+def resize_prep_payload(cloud: Cloud, server: Server, flavor: dict[str, Any]) -> dict[str, Any]:
+    """instance.resize_prep: the action payload with the flavor asked for."""
+    data = instance_data(cloud, server)
+    data["fault"] = None
+    data["new_flavor"] = _flavor_payload(flavor)
+    return nova_object("InstanceActionResizePrepPayload", "1.3", data)
+
+
+def build_error_payload(
+    server: Server, reason: str, function: str = "build_instances"
+) -> dict[str, Any]:
     return nova_object(
         "ComputeTaskPayload",
         "1.0",
@@ -206,7 +219,7 @@ def build_error_payload(server: Server, reason: str) -> dict[str, Any]:
                 "1.1",
                 {
                     "module_name": "nova.conductor.manager",
-                    "function_name": "build_instances",
+                    "function_name": function,
                     "exception": "NoValidHost",
                     "exception_message": reason,
                     "traceback": "",

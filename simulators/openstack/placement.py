@@ -4,16 +4,22 @@ consumers (``placement_allocations``)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from aiohttp import web
 
-from simulators.openstack import placement_allocations
-from simulators.openstack.hosts import HostState
-from simulators.openstack.microversion import Version, microversion_middleware
-from simulators.openstack.resource_providers import allocations, inventory, providers, usage_totals
-from simulators.openstack.state import NAMESPACE
+from simulators.openstack import placement_allocations, placement_vocabulary
+from simulators.openstack.microversion import MICROVERSION, Version, microversion_middleware
+from simulators.openstack.placement_candidates import list_candidates
+from simulators.openstack.placement_filters import matches, parse_filter, provider_aggregates
+from simulators.openstack.resource_providers import (
+    allocations,
+    generation,
+    inventory,
+    providers,
+    usage_totals,
+)
+from simulators.openstack.resource_providers import traits as provider_traits
 from simulators.openstack.web import (
     ApiError,
     auth_middleware,
@@ -36,20 +42,24 @@ def _provider(request: web.Request) -> tuple[str, dict[str, Any]]:
     return provider_id, found
 
 
-def _provider_view(provider_id: str, provider: dict[str, Any]) -> dict[str, Any]:
+def _provider_view(
+    request: web.Request, provider_id: str, provider: dict[str, Any]
+) -> dict[str, Any]:
     base = f"/resource_providers/{provider_id}"
-    return {
+    body: dict[str, Any] = {
         "uuid": provider_id,
         "name": provider["name"],
-        "generation": 1,
-        "parent_provider_uuid": provider["parent"],
-        "root_provider_uuid": provider["root"],
+        "generation": generation(provider),
         "links": [{"rel": "self", "href": base}]
         + [
             {"rel": r, "href": f"{base}/{r}"}
             for r in ("inventories", "usages", "aggregates", "traits", "allocations")
         ],
     }
+    if request[MICROVERSION] >= Version(1, 14):
+        body["parent_provider_uuid"] = provider["parent"]
+        body["root_provider_uuid"] = provider["root"]
+    return body
 
 
 async def versions(request: web.Request) -> web.Response:
@@ -69,81 +79,86 @@ async def versions(request: web.Request) -> web.Response:
 
 
 async def list_providers(request: web.Request) -> web.Response:
+    cloud = cloud_of(request)
+    wanted = parse_filter(request, cloud)
     query = request.query
-    items = []
-    for provider_id, provider in providers(cloud_of(request)).items():
-        if query.get("name") not in (None, provider["name"]):
-            continue
-        if query.get("uuid") not in (None, provider_id):
-            continue
-        if query.get("in_tree") not in (None, provider["root"]):
-            continue
-        items.append(_provider_view(provider_id, provider))
+    items = [
+        _provider_view(request, provider_id, provider)
+        for provider_id, provider in providers(cloud).items()
+        if query.get("name") in (None, provider["name"])
+        and query.get("uuid") in (None, provider_id)
+        and matches(cloud, provider_id, provider, wanted)
+    ]
     return json_response({"resource_providers": items})
 
 
 async def show_provider(request: web.Request) -> web.Response:
-    return json_response(_provider_view(*_provider(request)))
+    return json_response(_provider_view(request, *_provider(request)))
+
+
+def _of_provider(provider: dict[str, Any], body: dict[str, Any]) -> web.Response:
+    return json_response({**body, "resource_provider_generation": generation(provider)})
 
 
 async def inventories(request: web.Request) -> web.Response:
     _, provider = _provider(request)
-    return json_response({"inventories": inventory(provider), "resource_provider_generation": 1})
+    return _of_provider(provider, {"inventories": inventory(provider)})
 
 
 async def usages(request: web.Request) -> web.Response:
     provider_id, provider = _provider(request)
     totals = usage_totals(cloud_of(request), provider_id, provider)
-    return json_response({"usages": totals, "resource_provider_generation": 1})
+    return _of_provider(provider, {"usages": totals})
 
 
 async def traits(request: web.Request) -> web.Response:
     _, provider = _provider(request)
-    if provider["nic"] is not None:
-        physnet = provider["nic"].spec.physnet.upper().replace("-", "_")
-        names = ["COMPUTE_MANAGED_PCI_DEVICE", f"CUSTOM_PHYSNET_{physnet}"]
-    else:
-        host: HostState = provider["host"]
-        names = sorted({*host.spec.traits, "COMPUTE_NODE"})
-    return json_response({"traits": names, "resource_provider_generation": 1})
+    return _of_provider(provider, {"traits": provider_traits(provider)})
 
 
 async def aggregates(request: web.Request) -> web.Response:
     _, provider = _provider(request)
-    host: HostState = provider["host"]
-    names = [*host.spec.aggregates, f"zone:{host.spec.zone}"]
-    ids = [str(uuid.uuid5(NAMESPACE, f"aggregate:{n}")) for n in names]
-    return json_response({"aggregates": ids, "resource_provider_generation": 1})
+    ids = sorted(provider_aggregates(cloud_of(request), provider))
+    return _of_provider(provider, {"aggregates": ids})
 
 
 async def provider_allocations(request: web.Request) -> web.Response:
     provider_id, provider = _provider(request)
     held = allocations(cloud_of(request), provider_id, provider)
-    return json_response(
-        {
-            "allocations": {c: {"resources": r} for c, r in held.items()},
-            "resource_provider_generation": 1,
-        }
-    )
+    return _of_provider(provider, {"allocations": {c: {"resources": r} for c, r in held.items()}})
 
 
 async def consumer_allocations(request: web.Request) -> web.Response:
+    """A server's allocations (on its host), a resize's or migration's (the source it
+    holds until confirmed), or those another consumer wrote."""
     cloud = cloud_of(request)
     consumer = request.match_info["consumer"]
-    server = cloud.servers.get(consumer)
-    body: dict[str, Any] = {"allocations": {}}
-    if server is not None and server.host:
-        for provider_id, provider in providers(cloud).items():
-            if provider["host"].name != server.host:
-                continue
-            resources = allocations(cloud, provider_id, provider).get(consumer)
-            if resources:
-                body["allocations"][provider_id] = {"resources": resources, "generation": 1}
-        body.update(
-            {"project_id": server.project_id, "user_id": server.user_id, "consumer_generation": 1}
+    if consumer in cloud.allocations:
+        return json_response(
+            placement_allocations.consumer_view(cloud, cloud.allocations[consumer])
         )
-    elif consumer in cloud.allocations:
-        body = placement_allocations.consumer_view(cloud.allocations[consumer])
+    server = cloud.servers.get(consumer)
+    migration = cloud.migrations.get(consumer)
+    owner = server or (cloud.servers.get(migration.server_id) if migration else None)
+    body: dict[str, Any] = {"allocations": {}}
+    hosts = {server.host} if server else {migration.source} if migration else set()
+    for provider_id, provider in providers(cloud).items():
+        if provider["host"].name not in hosts:
+            continue
+        resources = allocations(cloud, provider_id, provider).get(consumer)
+        if resources:
+            body["allocations"][provider_id] = {
+                "resources": resources,
+                "generation": generation(provider),
+            }
+    if owner is not None and body["allocations"]:
+        body.update(
+            {
+                "project_id": owner.project_id,
+                "user_id": owner.user_id,
+                "consumer_generation": owner.consumer_generation if server else 1,
+            }
+        )
     return json_response(body)
 
 
@@ -176,6 +191,8 @@ def placement_app() -> web.Application:
         ("/allocations/{consumer}", consumer_allocations),
     ):
         app.router.add_get(path, _admin_only(handler))
+    app.router.add_get("/allocation_candidates", _admin_only(list_candidates))
+    placement_vocabulary.add_routes(app, _admin_only)
     app.router.add_put("/allocations/{consumer}", _admin_only(placement_allocations.replace))
     app.router.add_delete("/allocations/{consumer}", _admin_only(placement_allocations.delete))
     return app

@@ -19,7 +19,13 @@ from aiohttp import web
 
 from simulators.openstack.microversion import MICROVERSION, Version
 from simulators.openstack.model import ConsumerAllocations
-from simulators.openstack.resource_providers import capacity, inventory, providers, usage_totals
+from simulators.openstack.resource_providers import (
+    capacity,
+    generation,
+    inventory,
+    providers,
+    usage_totals,
+)
 from simulators.openstack.state import Cloud
 from simulators.openstack.web import ApiError, cloud_of, read_json
 
@@ -137,8 +143,12 @@ def _account(cloud: Cloud, consumer: ConsumerAllocations, sign: int) -> None:
     known = providers(cloud)
     for provider_id, resources in consumer.resources.items():
         provider = known.get(provider_id)
-        if provider is None or provider["nic"] is not None:
+        if provider is None:
             continue
+        if provider["nic"] is not None:
+            provider["nic"].generation += 1
+            continue
+        provider["host"].generation += 1
         outside = provider["host"].outside_used
         for name in ROOT_CLASSES:
             outside[name] = outside.get(name, 0) + sign * resources.get(name, 0)
@@ -189,11 +199,12 @@ async def delete(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def consumer_view(consumer: ConsumerAllocations) -> dict[str, Any]:
+def consumer_view(cloud: Cloud, consumer: ConsumerAllocations) -> dict[str, Any]:
     """``GET /allocations/{consumer_uuid}`` of a consumer written through this API."""
+    generations = {p: generation(provider) for p, provider in providers(cloud).items()}
     return {
         "allocations": {
-            provider_id: {"resources": resources, "generation": 1}
+            provider_id: {"resources": resources, "generation": generations.get(provider_id, 1)}
             for provider_id, resources in consumer.resources.items()
         },
         "project_id": consumer.project_id,

@@ -42,6 +42,20 @@ def providers(cloud: Cloud) -> dict[str, dict[str, Any]]:
     return result
 
 
+def generation(provider: dict[str, Any]) -> int:
+    nic: NicState | None = provider["nic"]
+    return nic.generation if nic is not None else int(provider["host"].generation)
+
+
+def traits(provider: dict[str, Any]) -> list[str]:
+    nic: NicState | None = provider["nic"]
+    if nic is not None:
+        physnet = (nic.spec.physnet or "").upper().replace("-", "_")
+        return ["COMPUTE_MANAGED_PCI_DEVICE", f"CUSTOM_PHYSNET_{physnet}"]
+    host: HostState = provider["host"]
+    return sorted({*host.spec.traits, "COMPUTE_NODE"})
+
+
 def inventory(provider: dict[str, Any]) -> dict[str, dict[str, Any]]:
     host: HostState = provider["host"]
     nic: NicState | None = provider["nic"]
@@ -81,11 +95,10 @@ def allocations(
     """Consumer -> resources taken from this provider."""
     host: HostState = provider["host"]
     result: dict[str, dict[str, int]] = {}
-    for server_id in host.servers:
-        server = cloud.servers.get(server_id)
-        if server is None or server.claim is None:
+    claims = [(s, cloud.servers[s].claim) for s in host.servers if s in cloud.servers]
+    for consumer_id, claim in [*claims, *host.held.items()]:
+        if claim is None:
             continue
-        claim = server.claim
         if provider["nic"] is None:
             resources = {
                 "VCPU": claim.vcpus,
@@ -100,7 +113,7 @@ def allocations(
             count = sum(nic.spec.vfs if p.vf_index is None else 1 for p in taken)
             resources = {VF_CLASS: count} if count else {}
         if resources:
-            result[server_id] = resources
+            result[consumer_id] = resources
     for consumer in cloud.allocations.values():
         if consumer.resources.get(provider_id):
             result[consumer.consumer_id] = dict(consumer.resources[provider_id])

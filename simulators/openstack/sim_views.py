@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.faults import FAULTS, SERVICES, ServiceFault
 from simulators.openstack.hosts import HostState
 from simulators.openstack.model import Server
+from simulators.openstack.nova.consoles import live_token
 from simulators.openstack.seeding import seed_servers
 from simulators.openstack.web import (
     ApiError,
@@ -189,6 +191,19 @@ async def bulk_servers(request: web.Request) -> web.Response:
     return json_response({"created": len(ids), "ids": ids if body.get("return_ids") else []}, 201)
 
 
+async def console_page(request: web.Request) -> web.Response:
+    """The stand-in for nova-novncproxy: a page naming the server the token opens."""
+    path = request.query.get("path", "")
+    token = path.removeprefix("?token=")
+    server = live_token(cloud_of(request), token)
+    if server is None:
+        raise ApiError(404, "The console token has expired or is invalid.")
+    text = f"<html><title>{html.escape(server.name)}</title><body><h1>Console of "
+    text += f"{html.escape(server.name)} ({server.id})</h1><p>status {server.status} on host "
+    text += f"{html.escape(server.host or '')}</p></body></html>"
+    return web.Response(text=text, content_type="text/html")
+
+
 async def health(request: web.Request) -> web.Response:
     cloud = cloud_of(request)
     return json_response({"status": "ok", "hosts": len(cloud.hosts), "servers": len(cloud.servers)})
@@ -211,5 +226,6 @@ def sim_app() -> web.Application:
     app.router.add_get("/scheduler/failures", scheduling_failures)
     app.router.add_get("/notifications", notifications)
     app.router.add_post("/bulk/servers", bulk_servers)
+    app.router.add_get("/console/vnc_lite.html", console_page)
     metadata.add_routes(app)
     return app

@@ -18,6 +18,7 @@ from simulators.openstack.model import (
     ConsumerAllocations,
     Flavor,
     Image,
+    Migration,
     Network,
     Port,
     Project,
@@ -28,6 +29,7 @@ from simulators.openstack.model import (
     User,
     Volume,
     new_id,
+    utc_now,
 )
 
 NAMESPACE = uuid.UUID("6c0c5e8e-3b1d-4f3e-9d1a-5a1e0c0ffee0")
@@ -68,8 +70,14 @@ class Cloud:
     keypairs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Placement allocations of consumers other than the simulated servers, by consumer.
     allocations: dict[str, ConsumerAllocations] = field(default_factory=dict)
+    # Quota limits set for one project (service, project id -> resource -> limit).
+    quota_limits: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    # Remote console tokens: token -> (server id, monotonic expiry).
+    console_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    migrations: dict[str, Migration] = field(default_factory=dict)
     scheduling_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
     rng: random.Random = field(default_factory=random.Random)
+    created_at: datetime = field(default_factory=utc_now)
 
     def forget_server(self, server: Server, keep: int = 10_000) -> None:
         """Remove a deleted server, keeping the newest for changes-since listings."""
@@ -126,6 +134,11 @@ def build_cloud(inventory: Inventory, config: SimConfig) -> Cloud:
         _add_network(cloud, raw, admin.id)
     for project in cloud.projects.values():
         cloud.default_security_group(project.id)
+    for name, services in inventory.quotas.get("projects", {}).items():
+        owner = cloud.project_by_name(name)
+        assert owner is not None  # the inventory checked it
+        for service, values in services.items():
+            cloud.quota_limits[(service, owner.id)] = dict(values)
     return cloud
 
 
@@ -147,8 +160,9 @@ def _add_identity(cloud: Cloud) -> None:
         project = Project(uuid.uuid5(NAMESPACE, f"project:{raw['name']}").hex, raw["name"])
         cloud.projects[project.id] = project
         for user_raw in raw.get("users", []):
-            roles = list(user_raw.get("roles", ["member"]))
-            if "admin" in roles:
+            assigned = list(user_raw.get("roles", ["member"]))
+            roles = assigned
+            if "admin" in roles:  # Keystone's default implied roles
                 roles = sorted({*roles, "member", "reader"})
             elif "member" in roles:
                 roles = sorted({*roles, "reader"})
@@ -158,6 +172,7 @@ def _add_identity(cloud: Cloud) -> None:
                 user_raw["password"],
                 project.id,
                 roles,
+                assigned,
             )
             cloud.users[user.id] = user
 

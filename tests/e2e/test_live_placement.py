@@ -19,7 +19,7 @@ from nfvo.placement.model import PlacementRequest, VnfcRequest
 from nfvo.vim.facade import Vim
 from nfvo.vim.inventory import SiteInventory, load_inventory
 from nfvo.vim.session import RetryPolicy, VimSpec
-from simulators.openstack import keystone
+from simulators.openstack import keystone_admin
 from simulators.openstack.config import SimConfig
 from simulators.openstack.simulator import Simulator
 from tests.e2e.cloud import BINDINGS, LAB, requirement
@@ -146,8 +146,8 @@ async def test_placement_failing_leaves_the_servers_usage(cloud: tuple[Simulator
 
 
 async def test_a_cloud_without_placement_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    services = [s for s in keystone.SERVICES if s[0] != "placement"]
-    monkeypatch.setattr(keystone, "SERVICES", services)
+    services = [s for s in keystone_admin.SERVICES if s[0] != "placement"]
+    monkeypatch.setattr(keystone_admin, "SERVICES", services)
     async with Simulator(LAB, config=SimConfig(time_scale=0)) as sim:
         entry = yaml.safe_load(sim.clouds_yaml_path.read_text())["clouds"]["sim"]
         spec = VimSpec("lab", entry, admin=True, retry=RetryPolicy(base_delay=0.01))

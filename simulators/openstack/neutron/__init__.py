@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from simulators.openstack.neutron import networks, ports, security_groups, tags
+from simulators.openstack.neutron import (
+    agents,
+    networks,
+    ports,
+    quotas,
+    security_groups,
+    tags,
+)
 from simulators.openstack.web import (
     auth_middleware,
     base_url,
@@ -38,6 +45,11 @@ EXTENSIONS = [
     ("standard-attr-description", "standard-attr-description", "Adds description"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support"),
+    ("agent", "agent", "The agent management extension."),
+    ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    ("quotas", "Quota management support", "Expose functions for quotas management"),
+    ("quota_details", "Quota details management support", "Expose quota usage details"),
 ]
 
 
@@ -119,6 +131,6 @@ def network_app() -> web.Application:
     app.router.add_get("/v2.0/", version)
     app.router.add_get("/v2.0/extensions", list_extensions)
     app.router.add_get("/v2.0/extensions/{alias}", show_extension)
-    for module in (networks, ports, security_groups, tags):
+    for module in (networks, ports, security_groups, tags, agents, quotas):
         module.add_routes(app)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from simulators.openstack.model import Network, Subnet, iso, new_id, utc_now
+from simulators.openstack.neutron import quotas
 from simulators.openstack.neutron.common import (
     check_tags,
     list_response,
@@ -120,6 +121,7 @@ async def create_network(request: web.Request) -> web.Response:
     if admin_only and not identity.is_admin:
         raise policy_refused(f"create_network:{admin_only[0]}")
     project_id = raw.get("project_id") or raw.get("tenant_id") or identity.project_id
+    quotas.check(cloud_of(request), project_id, "network")
     network = Network(
         new_id(),
         raw.get("name", ""),
@@ -212,6 +214,7 @@ async def create_subnet(request: web.Request) -> web.Response:
         ipaddress.ip_network(raw["cidr"], strict=False)
     except ValueError as exc:
         raise ApiError(400, f"Invalid input for cidr: {exc}", "HTTPBadRequest") from exc
+    quotas.check(cloud_of(request), network.project_id, "subnet")
     spec = {
         "id": new_id(),
         "name": raw.get("name", ""),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from simulators.openstack.model import Network, Port, iso, new_id, utc_now
+from simulators.openstack.neutron import quotas
 from simulators.openstack.neutron.common import (
     check_tags,
     list_response,
@@ -150,6 +152,7 @@ def create_port(cloud: Cloud, identity: Identity, network: Network, raw: dict[st
         )
     security = raw.get("port_security_enabled", network.port_security_enabled)
     project_id = raw.get("project_id") or raw.get("tenant_id") or identity.project_id
+    quotas.check(cloud, project_id, "port")
     groups = raw.get("security_groups")
     if groups is None:
         groups = [cloud.default_security_group(project_id).id] if security else []
@@ -220,6 +223,9 @@ async def post_port(request: web.Request) -> web.Response:
     cloud = cloud_of(request)
     if isinstance(body.get("ports"), list):
         requests = [_port_request(raw) for raw in body["ports"]]
+        owners = Counter(r.get("project_id") or identity.project_id for r in requests)
+        for project_id, count in owners.items():  # all or nothing: checked for the lot
+            quotas.check(cloud, project_id, "port", count)
         made: list[Port] = []
         try:
             for raw in requests:

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from simulators.openstack.model import SecurityGroup, iso, new_id
+from simulators.openstack.neutron import quotas
 from simulators.openstack.neutron.common import (
     check_tags,
     list_response,
@@ -59,6 +60,9 @@ async def show_group(request: web.Request) -> web.Response:
 async def create_group(request: web.Request) -> web.Response:
     identity = identity_of(request)
     raw = (await read_json(request)).get("security_group", {})
+    cloud = cloud_of(request)
+    quotas.check(cloud, identity.project_id, "security_group")
+    quotas.check(cloud, identity.project_id, "security_group_rule")  # its egress rule
     group = SecurityGroup(
         new_id(),
         raw.get("name", ""),
@@ -98,6 +102,7 @@ async def delete_group(request: web.Request) -> web.Response:
 async def create_rule(request: web.Request) -> web.Response:
     raw = (await read_json(request)).get("security_group_rule", {})
     group = find_group(request, raw.get("security_group_id", ""))
+    quotas.check(cloud_of(request), group.project_id, "security_group_rule")
     rule = {
         "id": new_id(),
         "direction": raw.get("direction", "ingress"),

@@ -9,10 +9,14 @@ from aiohttp import web
 from simulators.openstack.microversion import Version, microversion_middleware
 from simulators.openstack.nova import (
     actions,
+    aggregates,
+    consoles,
     flavors,
     infra,
     keypairs,
     limits,
+    migrations,
+    quotas,
     server_groups,
     servers,
     volumes,
@@ -80,7 +84,20 @@ def compute_app() -> web.Application:
     app.router.add_get("/v2.1", version)
     app.router.add_get("/v2.1/", version)
     v21 = web.Application()
-    for module in (servers, actions, flavors, server_groups, infra, volumes, keypairs, limits):
+    for module in (
+        servers,
+        actions,
+        flavors,
+        server_groups,
+        infra,
+        aggregates,
+        consoles,
+        volumes,
+        keypairs,
+        limits,
+        quotas,
+        migrations,
+    ):
         module.add_routes(v21)
     app.add_subapp("/v2.1", v21)
     return app

@@ -11,7 +11,9 @@ from simulators.openstack import evacuation
 from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.microversion import at_least
 from simulators.openstack.model import InstanceAction, Server, iso, new_id, utc_now
+from simulators.openstack.nova import migrations, quotas
 from simulators.openstack.nova.boot import check_tags, ref_id
+from simulators.openstack.nova.consoles import console_url
 from simulators.openstack.nova.servers import find_server
 from simulators.openstack.web import ApiError, cloud_of, identity_of, json_response, read_json
 
@@ -62,12 +64,27 @@ async def _evacuate(request: web.Request, server: Server, body: Any) -> web.Resp
     return json_response({"adminPass": new_id()[:12]})
 
 
+async def _vnc_console(request: web.Request, server: Server, body: Any) -> web.Response:
+    """Before 2.6; removed (404) from 2.6, where remote-consoles took its place."""
+    if at_least(request, 6):
+        raise ApiError(404, "The resource could not be found.")
+    kind = (body or {}).get("type")
+    if kind not in ("novnc", "xvpvnc"):
+        raise ApiError(400, "Invalid input for field/attribute type.")
+    return json_response({"console": {"type": kind, "url": console_url(request, server, kind)}})
+
+
 ACTIONS: dict[str, tuple[tuple[str, ...], ActionHandler]] = {
     "reboot": (("ACTIVE", "SHUTOFF", "ERROR"), _reboot),
     "os-stop": (("ACTIVE", "ERROR"), _stop),
     "os-start": (("SHUTOFF",), _start),
     "rebuild": (("ACTIVE", "SHUTOFF", "ERROR"), _rebuild),
     "evacuate": (("ACTIVE", "SHUTOFF", "ERROR"), _evacuate),
+    "os-getVNCConsole": (("ACTIVE",), _vnc_console),
+    "resize": (("ACTIVE", "SHUTOFF"), migrations.resize),
+    "migrate": (("ACTIVE", "SHUTOFF"), migrations.migrate),
+    "confirmResize": (("VERIFY_RESIZE",), migrations.confirm_resize),
+    "revertResize": (("VERIFY_RESIZE",), migrations.revert_resize),
 }
 
 
@@ -193,10 +210,9 @@ async def set_metadata(request: web.Request) -> web.Response:
     if not isinstance(metadata, dict):
         raise ApiError(400, "Malformed request body")
     values = {str(k): str(v) for k, v in metadata.items()}
-    if request.method == "PUT":
-        server.metadata = values
-    else:
-        server.metadata.update(values)
+    merged = values if request.method == "PUT" else {**server.metadata, **values}
+    quotas.check_metadata(cloud_of(request), server.project_id, merged)
+    server.metadata = merged
     server.updated_at = utc_now()
     return json_response({"metadata": dict(server.metadata)})
 

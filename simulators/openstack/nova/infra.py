@@ -55,7 +55,7 @@ def hypervisor_view(request: web.Request, host: HostState, detail: bool) -> dict
         }
     )
     if at_least(request, 88):
-        body["uptime"] = " 00:00:00 up 1 day"
+        body["uptime"] = uptime(host)
         return body
     body.update(
         {
@@ -86,6 +86,17 @@ def hypervisor_view(request: web.Request, host: HostState, detail: bool) -> dict
     return body
 
 
+def uptime(host: HostState) -> str:
+    """As libvirt's host reports it: `` 17:37:14 up 2 days,  2:33,  0 users,  load ...``."""
+    now = time.time()
+    days, seconds = divmod(int(now - host.service.booted_at), 86400)
+    span = f"{seconds // 3600:2d}:{seconds % 3600 // 60:02d}"
+    if days:
+        span = f"{days} day{'s' if days > 1 else ''}, {span}"
+    clock = time.strftime("%H:%M:%S", time.gmtime(now))
+    return f" {clock} up {span},  0 users,  load average: 0.00, 0.00, 0.00"
+
+
 def _hypervisors(request: web.Request, detail: bool) -> web.Response:
     identity_of(request).require_admin("os_compute_api:os-hypervisors:list")
     cloud = cloud_of(request)
@@ -112,14 +123,29 @@ async def list_hypervisors_detail(request: web.Request) -> web.Response:
     return _hypervisors(request, True)
 
 
+def _find_hypervisor(request: web.Request) -> HostState:
+    hypervisor_id = request.match_info["hypervisor_id"]
+    for index, host in enumerate(cloud_of(request).hosts.values(), start=1):
+        if hypervisor_id in (host.hypervisor_id, str(index)):
+            return host
+    raise ApiError(404, f"Hypervisor with ID {hypervisor_id} could not be found.")
+
+
 async def show_hypervisor(request: web.Request) -> web.Response:
     identity_of(request).require_admin("os_compute_api:os-hypervisors:show")
-    hypervisor_id = request.match_info["hypervisor_id"]
-    cloud = cloud_of(request)
-    for index, host in enumerate(cloud.hosts.values(), start=1):
-        if hypervisor_id in (host.hypervisor_id, str(index)):
-            return json_response({"hypervisor": hypervisor_view(request, host, True)})
-    raise ApiError(404, f"Hypervisor with ID {hypervisor_id} could not be found.")
+    host = _find_hypervisor(request)
+    return json_response({"hypervisor": hypervisor_view(request, host, True)})
+
+
+async def hypervisor_uptime(request: web.Request) -> web.Response:
+    """Removed in 2.88, where the uptime joined the hypervisor's own body."""
+    identity_of(request).require_admin("os_compute_api:os-hypervisors:uptime")
+    if at_least(request, 88):
+        raise ApiError(404, "The resource could not be found.")
+    host = _find_hypervisor(request)
+    body = hypervisor_view(request, host, False)
+    body["uptime"] = uptime(host)
+    return json_response({"hypervisor": body})
 
 
 def service_view(request: web.Request, host: HostState) -> dict[str, Any]:
@@ -218,6 +244,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/os-hypervisors", list_hypervisors)
     app.router.add_get("/os-hypervisors/detail", list_hypervisors_detail)
     app.router.add_get("/os-hypervisors/{hypervisor_id}", show_hypervisor)
+    app.router.add_get("/os-hypervisors/{hypervisor_id}/uptime", hypervisor_uptime)
     app.router.add_get("/os-services", list_services)
     app.router.add_put("/os-services/{service_id}", update_service)
     app.router.add_get("/os-availability-zone", list_zones)

@@ -1,4 +1,4 @@
-"""Nova's /limits: the project's usage; quotas are not enforced (-1, unlimited)."""
+"""Nova's /limits: the project's compute quotas and what it uses of them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,36 @@ from typing import Any
 
 from aiohttp import web
 
+from simulators.openstack import quotas
 from simulators.openstack.microversion import at_least
+from simulators.openstack.quotas import COMPUTE
 from simulators.openstack.web import cloud_of, identity_of, json_response
+
+LIMITS = {  # the absolute limit's name -> the quota it reads
+    "maxTotalInstances": "instances",
+    "maxTotalCores": "cores",
+    "maxTotalRAMSize": "ram",
+    "maxServerMeta": "metadata_items",
+    "maxImageMeta": "metadata_items",
+    "maxTotalKeypairs": "key_pairs",
+    "maxServerGroups": "server_groups",
+    "maxServerGroupMembers": "server_group_members",
+}
+USED = {
+    "totalInstancesUsed": "instances",
+    "totalCoresUsed": "cores",
+    "totalRAMUsed": "ram",
+    "totalServerGroupsUsed": "server_groups",
+}
+BEFORE_2_36 = {
+    "maxTotalFloatingIps": "floating_ips",
+    "maxSecurityGroups": "security_groups",
+    "maxSecurityGroupRules": "security_group_rules",
+}
+BEFORE_2_57 = {
+    "maxPersonality": "injected_files",
+    "maxPersonalitySize": "injected_file_content_bytes",
+}
 
 
 async def get_limits(request: web.Request) -> web.Response:
@@ -15,34 +43,17 @@ async def get_limits(request: web.Request) -> web.Response:
     cloud = cloud_of(request)
     project_id = request.query.get("tenant_id") if identity.is_admin else None
     project_id = project_id or identity.project_id
-    servers = [s for s in cloud.servers.values() if s.project_id == project_id]
-    groups = [g for g in cloud.server_groups.values() if g.project_id == project_id]
-    absolute: dict[str, Any] = {
-        "maxTotalInstances": -1,
-        "maxTotalCores": -1,
-        "maxTotalRAMSize": -1,
-        "maxServerMeta": 128,
-        "maxImageMeta": 128,
-        "maxTotalKeypairs": 100,
-        "maxServerGroups": -1,
-        "maxServerGroupMembers": -1,
-        "totalInstancesUsed": len(servers),
-        "totalCoresUsed": sum(s.flavor["vcpus"] for s in servers),
-        "totalRAMUsed": sum(s.flavor["ram"] for s in servers),
-        "totalServerGroupsUsed": len(groups),
-    }
+    limits = quotas.limits(cloud, COMPUTE, project_id)
+    used = quotas.usage(cloud, COMPUTE, project_id, identity.user_id)
+    names = dict(LIMITS)
     if not at_least(request, 36):
-        absolute.update(
-            {
-                "maxTotalFloatingIps": -1,
-                "maxSecurityGroups": -1,
-                "maxSecurityGroupRules": -1,
-                "totalFloatingIpsUsed": 0,
-                "totalSecurityGroupsUsed": 0,
-            }
-        )
+        names.update(BEFORE_2_36)
     if not at_least(request, 57):
-        absolute.update({"maxPersonality": 5, "maxPersonalitySize": 10240})
+        names.update(BEFORE_2_57)
+    absolute: dict[str, Any] = {name: limits[quota] for name, quota in names.items()}
+    absolute.update({name: used[quota] for name, quota in USED.items()})
+    if not at_least(request, 36):
+        absolute.update({"totalFloatingIpsUsed": 0, "totalSecurityGroupsUsed": 0})
     return json_response({"limits": {"rate": [], "absolute": absolute}})
 
 

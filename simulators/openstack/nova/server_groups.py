@@ -8,6 +8,7 @@ from aiohttp import web
 
 from simulators.openstack.microversion import at_least
 from simulators.openstack.model import ServerGroup, new_id
+from simulators.openstack.nova import quotas
 from simulators.openstack.web import ApiError, cloud_of, identity_of, json_response, read_json
 
 POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
@@ -58,6 +59,12 @@ async def create_group(request: web.Request) -> web.Response:
     if not isinstance(raw, dict) or not raw.get("name"):
         raise ApiError(400, "Invalid input for field/attribute server_group.")
     policy, rules = _policy(request, raw)
+    quotas.check(
+        cloud_of(request),
+        identity.project_id,
+        "server_groups",
+        "Quota exceeded, too many server groups.",
+    )
     group = ServerGroup(new_id(), raw["name"], policy, rules, identity.project_id, identity.user_id)
     cloud_of(request).server_groups[group.id] = group
     return json_response({"server_group": group_view(request, group)})

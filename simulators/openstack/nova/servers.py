@@ -13,6 +13,7 @@ from simulators.openstack.compute import LIFECYCLE
 from simulators.openstack.microversion import MICROVERSION, at_least
 from simulators.openstack.model import Port, Server, new_id, utc_now
 from simulators.openstack.neutron.ports import create_port
+from simulators.openstack.nova import quotas
 from simulators.openstack.nova.boot import BootRequest, parse_boot, pci_requests
 from simulators.openstack.nova.views import ViewContext, links, server_view
 from simulators.openstack.scheduler.request import InvalidRequest, build_request
@@ -50,6 +51,11 @@ async def create_server(request: web.Request) -> web.Response:
         spec = build_request(flavor)
     except InvalidRequest as exc:
         raise ApiError(400, str(exc)) from exc
+    quotas.check_metadata(cloud, identity.project_id, boot.metadata)
+    quotas.check_instance(cloud, identity.project_id, flavor)
+    if boot.group_id:
+        members = cloud.server_groups[boot.group_id].members
+        quotas.check_group_members(cloud, identity.project_id, len(members))
     server_id = new_id()
     all_ports, created = _ports(cloud, identity, boot, server_id)
     spec.zone, spec.forced_host, spec.group_id = boot.zone, boot.forced_host, boot.group_id
@@ -105,11 +111,13 @@ def _ports(
             port = create_port(cloud, identity, network, raw)
             ports.append(port)
             created.append(port.id)
-    except ApiError:
+    except ApiError as exc:
         for port_id in created:  # nothing half-made is left behind
             port = cloud.ports.pop(port_id)
             for ip in port.fixed_ips:
                 cloud.subnets[ip["subnet_id"]].used.discard(ip["ip_address"])
+        if exc.kind == "OverQuota":  # nova.exception.PortLimitExceeded
+            raise ApiError(403, "Maximum number of ports exceeded") from exc
         raise
     for port in ports:
         port.device_id = server_id

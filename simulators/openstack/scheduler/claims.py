@@ -89,7 +89,17 @@ def _page_label(size: int | None) -> str:
     return {None: "small", 2: "2MB", 1024: "1GB"}[size]
 
 
+def _bump_generations(host: HostState, claim: Claim) -> None:
+    """The claim changes the allocations against the host's providers."""
+    host.generation += 1
+    touched = {p.nic for p in claim.pci}
+    for nic in host.nics:
+        if nic.spec.name in touched:
+            nic.generation += 1
+
+
 def apply_claim(host: HostState, claim: Claim) -> None:
+    _bump_generations(host, claim)
     host.vcpus_used += claim.vcpus
     host.pcpus_used += claim.pcpus
     host.ram_used_mb += claim.ram_mb
@@ -115,6 +125,7 @@ def apply_claim(host: HostState, claim: Claim) -> None:
 
 
 def release_claim(host: HostState, claim: Claim) -> None:
+    _bump_generations(host, claim)
     host.vcpus_used -= claim.vcpus
     host.pcpus_used -= claim.pcpus
     host.ram_used_mb -= claim.ram_mb

@@ -60,23 +60,37 @@ async def test_crash_and_stop_a_server(sim: Simulator, admin_http: Http, streams
     ]
 
 
-@pytest.fixture
-async def slow_sim(redis_url: str, stream_prefix: str) -> Simulator:
+def _slow(redis_url: str, stream_prefix: str, service_down_time: float) -> Simulator:
     config = SimConfig(
         time_scale=0.01,
-        service_down_time=30,
+        service_down_time=service_down_time,
         host_monitor_delay=15,
         redis_url=redis_url,
         stream_prefix=stream_prefix,
     )
-    simulator = Simulator(LAB, config=config)
+    return Simulator(LAB, config=config)
+
+
+@pytest.fixture
+async def slow_sim(redis_url: str, stream_prefix: str) -> Simulator:
+    simulator = _slow(redis_url, stream_prefix, 30)
     await simulator.start()
     yield simulator  # type: ignore[misc]
     await simulator.stop()
 
 
-async def test_host_down_the_way_it_really_happens(slow_sim: Simulator, streams: Streams) -> None:
-    sim = slow_sim  # service_down_time 0.3 s, host monitor 0.15 s
+@pytest.fixture
+async def wide_sim(redis_url: str, stream_prefix: str) -> Simulator:
+    """The monitor's report and the service reading down far enough apart (0.15 s and
+    0.6 s) that a loaded machine cannot run the steps between them late."""
+    simulator = _slow(redis_url, stream_prefix, 60)
+    await simulator.start()
+    yield simulator  # type: ignore[misc]
+    await simulator.stop()
+
+
+async def test_host_down_the_way_it_really_happens(wide_sim: Simulator, streams: Streams) -> None:
+    sim = wide_sim  # service_down_time 0.6 s, host monitor 0.15 s
     http = Http(sim, await token_for(sim))
     _, body = await boot(http, "vm", named(sim, "flavors", "m1.small"), host="compute-05")
     server_id = body["server"]["id"]
@@ -92,7 +106,7 @@ async def test_host_down_the_way_it_really_happens(slow_sim: Simulator, streams:
     assert hosts[0]["notification"]["hostname"] == "compute-05"
     assert hosts[0]["notification"]["payload"]["cluster_status"] == "OFFLINE"
     assert (await show(http, server_id))["host_status"] == "UP"
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.5)
     server = await show(http, server_id)
     assert (server["status"], server["host_status"]) == ("ACTIVE", "UNKNOWN")
     _, services, _ = await http.call("GET", "/compute/v2.1/os-services?host=compute-05")

@@ -119,7 +119,11 @@ async def test_pci_in_placement_reports_vfs_as_children(sim: Simulator) -> None:
         )
         server_id = body["server"]["id"]
         root = pci_sim.cloud.hosts["compute-02"].provider_id
-        _, tree, _ = await http.call("GET", f"/placement/resource_providers?in_tree={root}")
+        _, tree, _ = await http.call(
+            "GET",
+            f"/placement/resource_providers?in_tree={root}",
+            headers={"OpenStack-API-Version": "placement 1.14"},  # in_tree and the parents
+        )
         children = [p for p in tree["resource_providers"] if p["parent_provider_uuid"] == root]
         assert len(children) == 2
         _, allocations, _ = await http.call("GET", f"/placement/allocations/{server_id}")
