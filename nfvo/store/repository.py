@@ -18,10 +18,10 @@ what was being read or written.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
@@ -137,6 +137,8 @@ end
 return {'OK', tostring(version), tostring(created)}
 """
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Versioned:
@@ -188,10 +190,11 @@ class Repository:
         keyspace.ordering(kind)  # validates the kind now rather than at the first write
 
     async def find(self, id_: str) -> Versioned | None:
-        with _answered(f"reading {self.kind} {id_}"):
-            row = await self._redis.hmget(
-                self._keyspace.document(self.kind, id_), ["version", "created", "body"]
-            )
+        key = self._keyspace.document(self.kind, id_)
+        row = await _read(
+            f"reading {self.kind} {id_}",
+            lambda: self._redis.hmget(key, ["version", "created", "body"]),
+        )
         return _versioned(id_, row)
 
     async def get(self, id_: str) -> Versioned:
@@ -240,9 +243,12 @@ class Repository:
             raise ValueError("a page holds at least one document")
         key = self._ordering_key(where)
         low = f"({int(cursor)}" if cursor else "-inf"
-        with _answered(f"listing {self.kind}"):
+
+        async def page() -> tuple[builtins.list[Any], builtins.list[Versioned]]:
             ids = await self._redis.zrangebyscore(key, low, "+inf", start=0, num=limit + 1)
-            items = await self._load([_text(raw) for raw in ids[:limit]])
+            return ids, await self._load([_text(raw) for raw in ids[:limit]])
+
+        ids, items = await _read(f"listing {self.kind}", page)
         next_cursor = str(items[-1].created) if len(ids) > limit and items else None
         return Page(items, next_cursor)
 
@@ -260,9 +266,12 @@ class Repository:
             raise ValueError("a page holds at least one document")
         keys = [self._ordering_key(condition) for condition in conditions]
         low = f"({int(cursor)}" if cursor else "-inf"
-        with _answered(f"listing {self.kind}"):
+
+        async def page() -> tuple[builtins.list[Any], builtins.list[Versioned]]:
             ids = await self._page_of_intersection(keys=keys, args=[low, limit + 1])
-            items = await self._load([_text(raw) for raw in ids[:limit]])
+            return ids, await self._load([_text(raw) for raw in ids[:limit]])
+
+        ids, items = await _read(f"listing {self.kind}", page)
         next_cursor = str(items[-1].created) if len(ids) > limit and items else None
         return Page(items, next_cursor)
 
@@ -359,6 +368,18 @@ def _answered(what: str) -> Iterator[None]:
         yield
     except (RedisConnectionError, RedisTimeoutError) as exc:
         raise StoreUnavailable(f"the store is busy or unreachable ({what}); retry shortly") from exc
+
+
+async def _read(what: str, read: Callable[[], Awaitable[T]]) -> T:
+    """A read, tried once more on a fresh connection when the first one is found dead (a
+    pooled connection outlives a Redis restart; the client replaces it after the error).
+    Only reads: a write whose connection dropped may have been applied."""
+    try:
+        return await read()
+    except RedisConnectionError:
+        pass
+    with _answered(what):
+        return await read()
 
 
 def _text(raw: Any) -> str:

@@ -18,6 +18,7 @@ from nfvo.store.errors import (
 from nfvo.store.guards import Claim, Fence, Release
 from nfvo.store.keys import Keyspace
 from nfvo.store.repository import Outbox, Repository
+from tests.support.processes import RedisServer
 
 
 @pytest.fixture
@@ -214,3 +215,19 @@ async def test_a_store_that_does_not_answer_says_what_it_was_asked(
             )
     finally:
         await nowhere.aclose()
+
+
+async def test_a_read_after_a_redis_restart_uses_a_fresh_connection(
+    private_redis: RedisServer, keyspace: Keyspace
+) -> None:
+    client = connect(private_redis.url)
+    try:
+        things = Repository(client, keyspace, "thing")
+        await things.create("t1", {"n": 1})
+        assert await things.find("t1") is not None  # a pooled connection now exists
+        private_redis.restart()  # its data is gone with it; the pooled connection is stale
+        assert await things.find("t1") is None  # answered, not a 503
+        page = await things.list()
+        assert page.items == []
+    finally:
+        await client.aclose()
