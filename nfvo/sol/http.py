@@ -24,6 +24,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from nfvo.sol.middleware import (
+    OUTAGE_LOG,
+    OutageLog,
     error_middleware,
     stamp_response,
     version_middleware,
@@ -125,6 +127,7 @@ def make_root_app(
         client_max_size=client_max_size,
     )
     root[PAGING] = paging or Paging(secrets.token_bytes(32))
+    root[OUTAGE_LOG] = OutageLog()
     ordered = sorted(apis, key=lambda app: (app[API_INFO].api_name, app[API_INFO].major))
     for name, group in groupby(ordered, key=lambda app: app[API_INFO].api_name):
         root.add_subapp(f"/{name}", _name_app(list(group)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 
@@ -127,9 +128,34 @@ def _context(request: web.Request) -> dict[str, str | None]:
     return {"request_id": request.get(REQUEST_ID), "method": request.method, "path": request.path}
 
 
+class OutageLog:
+    """While the store does not answer, one line for the first refused request, then at
+    most one every ``every`` seconds counting the others, not one per request."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        self.every = every
+        self._last = -every
+        self._unsaid = 0
+
+    def refused(self, request: web.Request, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every:
+            self._unsaid += 1
+            return
+        cause = f" ({error.__cause__})" if error.__cause__ else ""
+        also = f"; {self._unsaid} more requests refused since the last line" if self._unsaid else ""
+        log.warning("the store did not answer: %s%s%s", error, cause, also, extra=_context(request))
+        self._last, self._unsaid = now, 0
+
+
+OUTAGE_LOG = web.AppKey("OUTAGE_LOG", OutageLog)
+
+
 def _log_unavailable(request: web.Request, error: Exception) -> None:
-    cause = f" ({error.__cause__})" if error.__cause__ else ""
-    log.warning("the store did not answer: %s%s", error, cause, extra=_context(request))
+    outages = request.config_dict.get(OUTAGE_LOG)
+    if outages is None:  # an app built without make_root_app (a test's own)
+        outages = OutageLog(every=0)
+    outages.refused(request, error)
 
 
 def _unexpected(request: web.Request) -> web.Response:
