@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from nfvo.config import Settings, load_settings
-from nfvo.log import configure_logging
+if TYPE_CHECKING:
+    from nfvo.config import Settings
 
 
 @dataclass
@@ -20,6 +21,10 @@ class CliContext:
     @cached_property
     def settings(self) -> Settings:
         """The effective settings, loaded once; a bad file or variable is a usage error."""
+        # Imported here: pydantic-settings costs ~0.2 s that `nfvo --help` need not pay.
+        from nfvo.config import load_settings
+        from nfvo.log import configure_logging
+
         try:
             settings = load_settings(self.config_file)
         except ValueError as exc:

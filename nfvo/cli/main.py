@@ -1,11 +1,15 @@
 """The ``nfvo`` command: a root group that finds its subcommand groups by itself.
 
-Each module in ``nfvo.cli.commands`` exposes ``COMMAND`` (a click command or group);
-adding a module adds a command, without touching this file or the others.
+Each module in ``nfvo.cli.commands`` exposes ``COMMAND`` (a click command or group)
+named after the module (``vnf_op.py`` -> ``vnf-op``); adding a module adds a command,
+without touching this file or the others. Modules are imported only when their command
+runs, and ``nfvo --help`` reads each command's summary from its module's source, so no
+command pays for the imports of the others (openstacksdk, aiohttp, matplotlib...).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from pathlib import Path
@@ -16,15 +20,40 @@ from nfvo.cli import commands
 from nfvo.cli.context import CliContext
 
 
-def _load_commands(group: click.Group) -> None:
-    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
-        group.add_command(module.COMMAND)
+def _modules() -> dict[str, str]:
+    """Command name -> module name, for every command module."""
+    found = pkgutil.iter_modules(commands.__path__)
+    return {m.name.replace("_", "-"): m.name for m in found if not m.name.startswith("_")}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _summary(module: str) -> str:
+    """The first line of ``COMMAND``'s docstring, read from the source, not imported."""
+    source = Path(commands.__path__[0], f"{module}.py").read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == "COMMAND":
+            return (ast.get_docstring(node) or "").strip().split("\n")[0]
+    return ""
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_modules())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _modules().get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = importlib.import_module(f"{commands.__name__}.{module}").COMMAND
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _summary(module)) for name, module in sorted(_modules().items())]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_file",
@@ -37,9 +66,6 @@ def _load_commands(group: click.Group) -> None:
 def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
     """nfvo: an ETSI NFV orchestrator for 5G cores on OpenStack."""
     ctx.obj = CliContext(config_file=config_file, verbosity=verbose)
-
-
-_load_commands(cli)
 
 
 def main() -> None:
