@@ -24,6 +24,7 @@ from descriptors.node_types import NS, VNF
 from descriptors.normalise import normalise_flavour
 from descriptors.nsd_reader import read_nsd
 from descriptors.package_files import PackageFiles, open_package
+from descriptors.package_security import DEFAULT_POLICY, SignaturePolicy
 from descriptors.problems import DescriptorError, Problem, has_errors
 from descriptors.requirements import VduRequirement
 from descriptors.tosca import (
@@ -63,9 +64,16 @@ class LoadedPackage:
     """flavour id -> VDU id -> what placement needs (VNF packages only)."""
 
 
-def load_package(source: Path, workdir: Path, *, strict: bool = False) -> LoadedPackage:
-    """Open, verify, parse and normalise a package; DescriptorError lists every problem."""
-    files = open_package(source, workdir, strict=strict, keep_going=True)
+def load_package(
+    source: Path,
+    workdir: Path,
+    *,
+    strict: bool = False,
+    signatures: SignaturePolicy = DEFAULT_POLICY,
+) -> LoadedPackage:
+    """Open, verify (signatures as ``signatures`` says), parse and normalise a package;
+    DescriptorError lists every problem."""
+    files = open_package(source, workdir, strict=strict, keep_going=True, signatures=signatures)
     descriptor = read_descriptor(files.entry_definitions, files.root)
     required, found = normalise_descriptor(descriptor)
     problems = [*files.problems, *descriptor.problems, *found]

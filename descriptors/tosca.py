@@ -32,6 +32,7 @@ from toscaparser.tosca_template import ToscaTemplate
 
 from descriptors.imports import ImportSession, load_yaml
 from descriptors.problems import Problem, Severity
+from descriptors.yaml_paths import child, compose, find_key_value, line_at, named
 
 _LOCK = threading.Lock()
 _ACTIVE: ImportSession | None = None
@@ -143,7 +144,7 @@ def artifact_problems(template: Any, path: Path, session: ImportSession) -> list
     """Artifact properties checked against their type, which tosca-parser skips (SOL001
     4.x describes a VDU's image on its ``SwImage`` artifact)."""
     custom = template.topology_template.custom_defs or {}
-    root = _compose(path)
+    root = compose(path)
     found: list[Problem] = []
     for node in template.nodetemplates or []:
         artifacts = (node.entity_tpl or {}).get("artifacts") or {}
@@ -161,7 +162,7 @@ def artifact_problems(template: Any, path: Path, session: ImportSession) -> list
                         message=f'artifact "{name}" of "{node.name}": {message}',
                         file=session.relative(path),
                         path=".".join(where),
-                        line=_line(root, where),
+                        line=line_at(root, where),
                         code="tosca",
                     )
                 )
@@ -202,17 +203,6 @@ def _property_findings(
             ExceptionCollector.clear()
         for error in errors:
             yield str(getattr(error, "message", "") or error), str(name)
-
-
-def _line(root: Any, keys: list[str]) -> int | None:
-    node, line = root, None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == key), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-    return line
 
 
 class _QuietTemplate(ToscaTemplate):  # type: ignore[misc]
@@ -275,75 +265,27 @@ def locate(message: str, path: Path, session: ImportSession) -> Location | None:
     pairs += [(None, name) for name in names]  # "many" is not an integer: find the value
     for key, text in pairs:
         for file in files:
-            found = _find_key_value(_compose(file), key, text, "")
+            found = find_key_value(compose(file), key, text)
             if found is not None:
                 return Location(session.relative(file), found[0], found[1])
     return None
 
 
-def _compose(file: Path) -> Any:
-    try:
-        return yaml.compose(file.read_bytes(), Loader=_YAML_LOADER)
-    except (OSError, yaml.YAMLError):
-        return None
-
-
-def _find_key_value(node: Any, key: str | None, value: str, prefix: str) -> tuple[str, int] | None:
-    """The first ``key: value`` pair (any key when None) under ``node``: path and line."""
-    if isinstance(node, yaml.MappingNode):
-        for key_node, item in node.value:
-            here = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            matches = key is None or key_node.value == key
-            if matches and isinstance(item, yaml.ScalarNode) and item.value == value:
-                return here, key_node.start_mark.line + 1
-            found = _find_key_value(item, key, value, here)
-            if found is not None:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found = _find_key_value(item, key, value, f"{prefix}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
 def _find(file: Path, name: str, names: list[str]) -> tuple[str, int] | None:
-    root = _compose(file)
-    topology = _child(root, "topology_template")
+    root = compose(file)
+    topology = child(root, "topology_template")
     for section in ("node_templates", "policies", "groups", "inputs"):
-        entry = _named(_child(topology, section), name)
+        entry = named(child(topology, section), name)
         if entry is None:
             continue
         key, value = entry
         where = f"topology_template.{section}.{name}"
         line = key.start_mark.line + 1
         for other in names:  # go one step further when a property is named too
-            prop = _child(_child(value, "properties"), other)
+            prop = child(child(value, "properties"), other)
             if prop is not None and other != name:
                 return f"{where}.properties.{other}", prop.start_mark.line + 1
         return where, line
-    return None
-
-
-def _child(node: Any, key: str) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
-            if key_node.value == key:
-                return value
-    return None
-
-
-def _named(node: Any, name: str) -> tuple[Any, Any] | None:
-    """A (key, value) pair of a mapping, or of a list of one-key mappings (policies)."""
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
-            if key_node.value == name:
-                return key_node, value
-    if isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            found = _named(item, name)
-            if found is not None:
-                return found
     return None
 
 

@@ -29,15 +29,15 @@ ENTRY = {
 #: package -> the error codes onboarding rejects it with (empty: accepted); content
 #: errors (checksums, missing artifacts) and descriptor errors are reported together.
 ONBOARDING = {
-    "csar_meta_and_manifest_checksums": {"missing-artifact", "tosca"},
+    "csar_meta_and_manifest_checksums": {"missing-artifact", "missing-image", "tosca"},
     "free5gc_cnf": {"checksum-mismatch", "missing-artifact", "no-compute"},
     "free5gc_vnf_antiaffinity_zone": {"checksum-malformed", "missing-artifact"},
-    "helloworld3_sriov_df": {"missing-import", "tosca"},
+    "helloworld3_sriov_df": {"image-path", "missing-import", "tosca"},
     "practical_vnf_package": set(),
-    "single_file_vnfd_sriov": set(),
-    "tacker_single_yaml_with_manifest": {"missing-artifact"},
-    "tacker_vnfpkgm2": {"missing-artifact", "inconsistent"},
-    "v2_basic_lcms_max": set(),
+    "single_file_vnfd_sriov": {"missing-image"},
+    "tacker_single_yaml_with_manifest": {"missing-artifact", "missing-image"},
+    "tacker_vnfpkgm2": {"missing-artifact", "missing-image", "inconsistent"},
+    "v2_basic_lcms_max": {"missing-image"},
 }
 #: package -> the error codes of the descriptor alone (TOSCA and normalisation).
 DESCRIPTOR = {
