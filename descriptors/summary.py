@@ -26,11 +26,13 @@ class PackageRow(TypedDict):
     version: str
     size: str
     status: str
+    signature: str
 
 
 def package_row(loaded: LoadedPackage) -> PackageRow:
     """Name, kind, version, VDUs or VNF profiles, and status of a package that loaded."""
     warnings = sum(1 for p in loaded.warnings if p.severity is Severity.WARNING)
+    signature = loaded.files.security.describe()
     status = f"valid ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "valid"
     if loaded.vnfd is not None:
         vdus = sum(len(f.vdus) for f in loaded.vnfd.flavours)
@@ -40,6 +42,7 @@ def package_row(loaded: LoadedPackage) -> PackageRow:
             version=loaded.vnfd.software_version,
             size=f"{vdus} VDU{'s' if vdus != 1 else ''}",
             status=status,
+            signature=signature,
         )
     if loaded.nsd is not None:
         profiles = sum(len(f.vnf_profiles) for f in loaded.nsd.flavours)
@@ -49,6 +52,7 @@ def package_row(loaded: LoadedPackage) -> PackageRow:
             version=loaded.nsd.version,
             size=f"{profiles} VNF profile{'s' if profiles != 1 else ''}",
             status=status,
+            signature=signature,
         )
     return PackageRow(
         name=loaded.files.root.name,
@@ -56,6 +60,7 @@ def package_row(loaded: LoadedPackage) -> PackageRow:
         version="",
         size="",
         status=status,
+        signature=signature,
     )
 
 
