@@ -12,6 +12,7 @@ from typing import TypedDict
 
 from descriptors.loader import LoadedPackage, load_package
 from descriptors.model import Nsd, Vnfd
+from descriptors.package_security import DEFAULT_POLICY, SignaturePolicy
 from descriptors.problems import Severity
 from descriptors.requirements import CpuPolicy, VduRequirement
 
@@ -125,8 +126,13 @@ def describe_nsd(nsd: Nsd) -> str:
     return "\n".join(lines)
 
 
-def describe_core(workdir: Path, source: Path = SHIPPED) -> str:
+def describe_core(
+    workdir: Path, source: Path = SHIPPED, signatures: SignaturePolicy = DEFAULT_POLICY
+) -> str:
     """The shipped 5G core, the NSD first: what ``make demo`` prints."""
-    loaded = [load_package(tree, workdir / tree.name) for tree in sorted(source.iterdir())]
+    loaded = [
+        load_package(tree, workdir / tree.name, signatures=signatures)
+        for tree in sorted(source.iterdir())
+    ]
     loaded.sort(key=lambda package: package.nsd is None)
     return "\n\n".join(describe(package) for package in loaded)
