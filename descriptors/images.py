@@ -28,7 +28,7 @@ from typing import Any
 from descriptors.archive import resolve_in_package
 from descriptors.digests import FileDigests, hash_name
 from descriptors.manifest import is_external
-from descriptors.problems import Problem
+from descriptors.problems import Problem, Severity
 from descriptors.yaml_paths import compose, line_at
 
 SW_IMAGE = "tosca.artifacts.nfv.SwImage"
@@ -225,15 +225,28 @@ def size_in_bytes(text: str) -> tuple[int, int] | None:
 
 
 def _check_size(path: Path, claim: ImageClaim) -> Problem | None:
-    """The file's size must match the declared one to within the unit it is written in
-    (``4096 B`` exactly, ``1 GB`` to the gigabyte): sizes are rounded where written."""
+    """The file's size against the declared one, to within the unit it is written in
+    (``4096 B`` exactly, ``1 GB`` to the gigabyte: sizes are rounded where written). A
+    file larger than declared is an error; a declared size larger than the file (a disk
+    size written where the image's belongs, as many samples do) only a warning: the
+    checksum already vouches for the bytes."""
     declared = str(claim.description.get("size", ""))
     parsed = size_in_bytes(declared)
     actual = path.stat().st_size
     if parsed is None or abs(actual - parsed[0]) < parsed[1]:
         return None  # an unreadable size is the type check's finding
-    message = f'"{claim.written}" is {actual} bytes, the descriptor says {declared}'
-    return _problem("image-size", message, claim.file, (*claim.described_at, "size"))
+    where = (*claim.described_at, "size")
+    if actual > parsed[0]:
+        message = (
+            f'"{claim.written}" is {actual} bytes, more than the {declared} the descriptor says'
+        )
+        return _problem("image-size", message, claim.file, where)
+    message = (
+        f'"{claim.written}" is {actual} bytes, far less than the {declared} the descriptor says'
+    )
+    return _problem("image-size", message, claim.file, where).model_copy(
+        update={"severity": Severity.WARNING}
+    )
 
 
 def sniff_format(path: Path) -> str | None:
