@@ -234,6 +234,25 @@ def _unpack(archive: zipfile.ZipFile, dest: Path, size: int, limits: Limits) -> 
     return digests
 
 
+def extract_member(path: Path, name: str, target: Path, limits: Limits) -> str:
+    """Write one entry of the zip at ``path`` to ``target`` (which must not exist), checked
+    as :func:`extract_zip` checks every entry; its SHA-256, or ArchiveRefusedError."""
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(name)
+            check_member(info, size, limits)
+            return _write_member(archive, info, target, _Budget(limits, size), size)
+    except ArchiveRefusedError:
+        raise
+    except OSError as error:
+        if error.errno in LOCAL_FAILURES:
+            raise
+        raise _corrupt(path, error) from error
+    except (*ZIP_ERRORS, KeyError) as error:
+        raise _corrupt(path, error) from error
+
+
 def _corrupt(path: Path, error: BaseException) -> ArchiveRefusedError:
     with path.open("rb") as handle:
         head = handle.read(4)

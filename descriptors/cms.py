@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asn1crypto import algos, cms
+from asn1crypto import algos, cms, core
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -74,7 +74,8 @@ def _malformed(detail: str) -> SignatureRefused:
 
 
 def decode(data: bytes) -> cms.SignedData:
-    """The SignedData of a PEM or DER CMS signature, bounded and checked for shape."""
+    """The SignedData of a PEM or DER CMS signature, bounded and checked for shape (the
+    rest is parsed as it is read; a malformed part is refused where it is reached)."""
     if len(data) > MAX_SIGNATURE_BYTES:
         message = f"the signature is {len(data)} bytes, more than {MAX_SIGNATURE_BYTES} allowed"
         raise SignatureRefused("signature-too-large", message)
@@ -91,7 +92,6 @@ def decode(data: bytes) -> cms.SignedData:
                 "signature-too-large",
                 f"the signature carries more than {MAX_CERTIFICATES} certificates",
             )
-        signed.native  # noqa: B018 - parse everything now, so garbage fails here and only here
     except SignatureRefused:
         raise
     except _MALFORMED as exc:
@@ -155,7 +155,7 @@ def _verify_signer(
         raise SignatureRefused("signature-mismatch", "the signature is over other bytes")
     attributes = info["signed_attrs"]
     when = None
-    if attributes.native:
+    if not isinstance(attributes, core.Void):  # present (reading .native would parse it all)
         values = {attribute["type"].native: attribute["values"] for attribute in attributes}
         content_type = values.get("content_type")
         if content_type is None or content_type[0].native != "data":
@@ -178,9 +178,9 @@ def _verify_signer(
 
 def _find_signer(sid: cms.SignerIdentifier, pool: list[x509.Certificate]) -> x509.Certificate:
     if sid.name == "issuer_and_serial_number":
-        issuer = sid.chosen["issuer"].dump()
         serial = sid.chosen["serial_number"].native
-        for certificate in pool:
+        issuer = sid.chosen["issuer"].dump()
+        for certificate in pool:  # the serial first: comparing names costs more
             if certificate.serial_number == serial and _name_der(certificate) == issuer:
                 return certificate
     else:

@@ -20,6 +20,7 @@ import os
 import shutil
 import stat
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from descriptors.archive import (
     scan_directory,
 )
 from descriptors.digests import FileDigests
+from descriptors.envelope import envelope_of, unwrap
 from descriptors.images import check_images, find_images, want_digests
 from descriptors.manifest import (
     DigestClaim,
@@ -53,8 +55,6 @@ from descriptors.package_security import (
     SignatureCheck,
     SignatureInfo,
     SignaturePolicy,
-    check_envelope,
-    envelope_of,
 )
 from descriptors.problems import DescriptorError, Problem, Severity, has_errors
 from descriptors.tosca_meta import ToscaMeta, check_tosca_meta, parse_tosca_meta
@@ -402,20 +402,21 @@ def _unpack(source: Path, workdir: Path, limits: Limits) -> tuple[Path, dict[str
 def _open_archive(
     source: Path, workdir: Path, limits: Limits, policy: SignaturePolicy, digests: FileDigests
 ) -> tuple[Path, SignatureInfo | None]:
-    """Unpack a CSAR, or an option 2 envelope, verifying it, and then the CSAR inside."""
+    """Unpack a CSAR; or verify an option 2 envelope's signature over its CSAR first."""
     envelope = envelope_of(source)
+    info = None
     if envelope is None:
         root, known = _unpack(source, workdir, limits)
-        info = None
     else:
-        outer, _ = _unpack(source, workdir, limits)
+        workdir.mkdir(parents=True, exist_ok=True)
+        csar = workdir / f"envelope-{uuid.uuid4().hex}.csar"  # created exclusively
         try:
-            info, problems = check_envelope(outer, envelope, policy)
+            info, problems = unwrap(source, envelope, csar, limits, policy)
             if has_errors(problems):
                 raise DescriptorError(problems)
-            root, known = _unpack(outer / envelope.csar, workdir, limits)
+            root, known = _unpack(csar, workdir, limits)
         finally:
-            shutil.rmtree(outer, ignore_errors=True)
+            csar.unlink(missing_ok=True)
     for relative, hexdigest in known.items():
         digests.know(root / relative, "sha256", hexdigest)
     return root, info

@@ -17,20 +17,20 @@ and who signed.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict
 
-from descriptors.archive import ZIP_ERRORS, resolve_in_package
+from descriptors.archive import resolve_in_package
 from descriptors.cms import (
     MAX_SIGNATURE_BYTES,
     Content,
@@ -52,9 +52,6 @@ from descriptors.trust import (
     subject_of,
 )
 
-CSAR_SUFFIXES = (".csar", ".zip")
-ENVELOPE_SIGNATURE_SUFFIXES = (".cms", ".p7s")
-CERTIFICATE_SUFFIX = ".cert"
 MAX_CERTIFICATE_FILE_BYTES = 1024 * 1024
 
 
@@ -166,10 +163,16 @@ def verify_signature(
     certificates: Sequence[x509.Certificate],
     anchors: TrustAnchors,
     covers: str,
+    chains: dict[bytes, list[x509.Certificate]] | None = None,
 ) -> SignatureInfo:
-    """The CMS check and the chain to an anchor, in one; SignatureRefused otherwise."""
+    """The CMS check and the chain to an anchor, in one; SignatureRefused otherwise.
+    ``chains`` remembers the chains already validated (a package's manifest and its
+    artifacts are usually signed by one certificate)."""
     signed = verify_detached(signature, content, certificates)
-    chain = chain_to_anchor(signed.signer, signed.certificates, anchors)
+    known = chains if chains is not None else {}
+    key = signed.signer.fingerprint(SHA256())
+    chain = known.get(key) or chain_to_anchor(signed.signer, signed.certificates, anchors)
+    known[key] = chain
     return SignatureInfo(
         covers=covers,
         signer=subject_of(signed.signer),
@@ -193,16 +196,23 @@ def read_certificates(
     target = resolve_in_package(root, relative)
     if isinstance(target, Problem):
         return [], target.model_copy(update={"path": relative})
-    where = {"file": relative}
     if not target.is_file():
-        return [], Problem(code="missing-file", message="certificate file is missing", **where)
-    if target.stat().st_size > MAX_CERTIFICATE_FILE_BYTES:
-        return [], Problem(code="certificate", message="certificate file is too large", **where)
+        return [], Problem(
+            code="missing-file", message="certificate file is missing", file=relative
+        )
+    with target.open("rb") as handle:
+        return certificates_of(handle.read(MAX_CERTIFICATE_FILE_BYTES + 1), relative)
+
+
+def certificates_of(data: bytes, file: str) -> tuple[list[x509.Certificate], Problem | None]:
+    """The certificates a file holds, or why they cannot be read (too large, not one)."""
+    if len(data) > MAX_CERTIFICATE_FILE_BYTES:
+        return [], Problem(code="certificate", message="certificate file is too large", file=file)
     try:
-        return load_certificates(target.read_bytes()), None
+        return load_certificates(data), None
     except ValueError as exc:
         message = f"not a certificate in PEM or DER ({exc})"
-        return [], Problem(code="certificate", message=message, **where)
+        return [], Problem(code="certificate", message=message, file=file)
 
 
 # --- option 1: the manifest's signature, and the artifacts' ----------------------------
@@ -237,7 +247,11 @@ def split_manifest(data: bytes) -> SignedManifest | None:
 
 
 def check_manifest_signature(
-    root: Path, manifest: Manifest, anchors: TrustAnchors, certificates: Sequence[x509.Certificate]
+    root: Path,
+    manifest: Manifest,
+    anchors: TrustAnchors,
+    certificates: Sequence[x509.Certificate],
+    chains: dict[bytes, list[x509.Certificate]] | None = None,
 ) -> SignatureInfo:
     """Verify the manifest's own CMS signature; SignatureRefused says why not.
 
@@ -257,7 +271,9 @@ def check_manifest_signature(
     for candidate in candidates:
         try:
             content = Content.of_bytes(candidate)
-            return verify_signature(split.signature, content, certificates, anchors, manifest.file)
+            return verify_signature(
+                split.signature, content, certificates, anchors, manifest.file, chains
+            )
         except SignatureRefused as refused:
             if refused.code != "signature-mismatch":
                 raise
@@ -271,6 +287,7 @@ def check_artifact_signatures(
     anchors: TrustAnchors,
     package_certificates: Sequence[x509.Certificate],
     digests: FileDigests,
+    chains: dict[bytes, list[x509.Certificate]] | None = None,
 ) -> tuple[list[SignatureInfo], list[Problem]]:
     """Every artifact's own signature (``Signature:``/``Certificate:``), each verified
     over the digest computed while its checksum was checked."""
@@ -298,7 +315,7 @@ def check_artifact_signatures(
         pool = [*own, *package_certificates]
         try:
             info = verify_signature(
-                signature_file.read_bytes(), content, pool, anchors, source.path
+                signature_file.read_bytes(), content, pool, anchors, source.path, chains
             )
         except SignatureRefused as refused:
             if refused.code == "signature-mismatch":
@@ -307,71 +324,6 @@ def check_artifact_signatures(
             continue
         infos.append(info)
     return infos, problems
-
-
-# --- option 2: the signed envelope ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """The members of an option 2 zip: the CSAR, its signature and its certificate."""
-
-    csar: str
-    signature: str | None
-    certificate: str | None
-
-
-def envelope_of(source: Path) -> Envelope | None:
-    """The envelope's members if ``source`` is one: every entry at the root, one of them
-    a CSAR, no TOSCA-Metadata; None for an ordinary CSAR (or not a zip at all)."""
-    try:
-        with zipfile.ZipFile(source) as archive:
-            names = [i.filename for i in archive.infolist()[:16] if not i.filename.endswith("/")]
-            too_many = len(archive.infolist()) > 16
-    except ZIP_ERRORS:
-        return None  # extracting it says what is wrong
-    if too_many or any("/" in name or "\\" in name for name in names):
-        return None
-    csars = [n for n in names if n.lower().endswith(CSAR_SUFFIXES)]
-    if len(csars) != 1:
-        return None
-    signatures = [n for n in names if n.lower().endswith(ENVELOPE_SIGNATURE_SUFFIXES)]
-    certificates = [n for n in names if n.lower().endswith(CERTIFICATE_SUFFIX)]
-    stem = PurePosixPath(csars[0]).stem
-    own = [n for n in signatures if n.startswith(stem)] or signatures
-    return Envelope(
-        csar=csars[0],
-        signature=own[0] if own else None,
-        certificate=certificates[0] if certificates else None,
-    )
-
-
-def check_envelope(
-    unpacked: Path, envelope: Envelope, policy: SignaturePolicy
-) -> tuple[SignatureInfo | None, list[Problem]]:
-    """Verify an unpacked envelope's signature over its CSAR (policy permitting)."""
-    if not policy.verifies:
-        return None, []
-    if envelope.signature is None:
-        message = (
-            f"the package is a security option 2 envelope around {envelope.csar}, "
-            "but it holds no .cms signature"
-        )
-        return None, [Problem(code="unsigned", message=message, file=envelope.csar)]
-    where = {"file": envelope.signature}
-    certificates, problem = read_certificates(unpacked, envelope.certificate)
-    if problem is not None:
-        return None, [problem]
-    csar = unpacked / envelope.csar
-    content = Content(digest=partial(FileDigests().digest, csar), data=csar.read_bytes)
-    try:
-        signature = (unpacked / envelope.signature).read_bytes()
-        info = verify_signature(signature, content, certificates, policy.anchors(), envelope.csar)
-    except SignatureRefused as refused:
-        if refused.code == "signature-mismatch":
-            refused.message = f"{envelope.csar} is not the CSAR its signature covers"
-        return None, [_refusal(refused, **where)]
-    return info, []
 
 
 # --- the checks of one package, in the order open_package runs them ---------------------
@@ -399,6 +351,7 @@ class SignatureCheck:
         self.artifacts: list[SignatureInfo] = []
         self._anchors: TrustAnchors | None = None
         self._certificates: list[x509.Certificate] = []
+        self._chains: dict[bytes, list[x509.Certificate]] = {}
 
     def _where(self, line: int | None = None) -> dict[str, Any]:
         return {"file": self.manifest.file if self.manifest else None, "line": line}
@@ -430,7 +383,7 @@ class SignatureCheck:
         try:
             self._anchors = self.policy.anchors()
             self.signed_manifest = check_manifest_signature(
-                self.root, self.manifest, self._anchors, certificates
+                self.root, self.manifest, self._anchors, certificates, self._chains
             )
         except SignatureRefused as refused:
             return [_refusal(refused, **self._where(line))]
@@ -447,7 +400,7 @@ class SignatureCheck:
         except SignatureRefused as refused:
             return [_refusal(refused, **self._where())]
         self.artifacts, problems = check_artifact_signatures(
-            self.root, self.manifest, anchors, self._certificates, digests
+            self.root, self.manifest, anchors, self._certificates, digests, self._chains
         )
         return problems
 
