@@ -11,10 +11,11 @@ description first: a build never publishes a checksum the image does not have. E
 file is read once for its digests and once into the zip, in chunks.
 
 With a :class:`PackageSigner` the package is signed as SOL004 clause 5 says: option 1
-appends the manifest's CMS signature, signs every artifact under ``Files/`` on its own
-(``<artifact>.sig.cms``, named by ``Signature:`` in its manifest block) and ships the
-certificate as ``<manifest>.cert`` (``ETSI-Entry-Certificate``); option 2 wraps the
-unsigned CSAR in a zip beside its ``.cert`` and ``.cms``.
+appends the manifest's CMS signature (the manifest's digests cover every file) and ships
+the certificate as ``<manifest>.cert`` (``ETSI-Entry-Certificate``), and when asked
+signs every artifact under ``Files/`` on its own too (``<artifact>.sig.cms``, named by
+``Signature:`` in its manifest block, for consumers that take an image out alone);
+option 2 wraps the unsigned CSAR in a zip beside its ``.cert`` and ``.cms``.
 
 The zip is deterministic: sorted entries, fixed timestamps and modes, so the same tree
 always gives the same bytes and the same package checksum (signing time aside).
@@ -209,12 +210,12 @@ def build_package(source_dir: Path, out_dir: Path, signer: PackageSigner | None 
     }
     entries: Entries = dict(artifacts)
     signatures: dict[str, str] = {}
-    signs_files = signer is not None and signer.option is SecurityOption.OPTION_1
-    if signer is not None and signs_files:
+    signs_manifest = signer is not None and signer.option is SecurityOption.OPTION_1
+    if signer is not None and signs_manifest:
         certificate = str(Path(manifest_name).with_suffix(".cert"))
         entries[certificate] = signer.certificate_pem()
         for relative in artifacts:
-            if relative.startswith("Files/"):
+            if signer.artifacts and relative.startswith("Files/"):
                 signatures[relative] = f"{relative}.sig.cms"
                 entries[signatures[relative]] = signer.sign(bytes.fromhex(hexdigests[relative]))
         if meta_text is not None:
@@ -223,7 +224,7 @@ def build_package(source_dir: Path, out_dir: Path, signer: PackageSigner | None 
         meta = _rehash_meta(meta_text, artifacts, digests).encode()
         entries[META_FILE], hexdigests[META_FILE] = meta, hashlib.sha256(meta).hexdigest()
     manifest = render_manifest(source_manifest, hexdigests, signatures).encode()
-    if signer is not None and signs_files:
+    if signer is not None and signs_manifest:
         manifest += signer.sign(hashlib.sha256(manifest).digest())
     entries[manifest_name] = manifest
     modes = {r: 0o755 if p.stat().st_mode & stat.S_IXUSR else 0o644 for r, p in files.items()}

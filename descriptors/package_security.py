@@ -137,17 +137,21 @@ UNSIGNED = PackageSecurity()
 
 @dataclass(frozen=True)
 class PackageSigner:
-    """A vendor's key and certificate (then intermediates), and the option to sign with."""
+    """A vendor's key and certificate (then intermediates), the option to sign with, and
+    whether (with option 1) the files under ``Files/`` are signed alone as well."""
 
     key: SigningKey
     certificates: tuple[x509.Certificate, ...]
     option: SecurityOption = SecurityOption.OPTION_1
+    artifacts: bool = False
 
     @classmethod
-    def from_files(cls, key: Path, certificate: Path, option: SecurityOption) -> PackageSigner:
+    def from_files(
+        cls, key: Path, certificate: Path, option: SecurityOption, *, artifacts: bool = False
+    ) -> PackageSigner:
         """Read PEM files; ValueError says what is wrong with them."""
         private, certificates = load_signer(key.read_bytes(), certificate.read_bytes())
-        return cls(private, tuple(certificates), option)
+        return cls(private, tuple(certificates), option, artifacts)
 
     def sign(self, sha256: bytes) -> bytes:
         """A PEM CMS signature of the content whose SHA-256 is ``sha256``."""

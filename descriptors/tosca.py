@@ -123,7 +123,7 @@ def parse_template(
         finally:
             ExceptionCollector.clear()
         definitions = template.topology_template.custom_defs if template is not None else {}
-        index = property_index(definitions or {})
+        index = property_index(definitions or {}) if errors else {}
         found = [_problem(error, path, session, index) for error in errors]
         if template is not None:
             found += artifact_problems(template, path, session)

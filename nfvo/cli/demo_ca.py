@@ -32,8 +32,8 @@ class DemoAuthority:
     vendor_key: ec.EllipticCurvePrivateKey
     vendor_certificate: x509.Certificate
 
-    def signer(self, option: SecurityOption) -> PackageSigner:
-        return PackageSigner(self.vendor_key, (self.vendor_certificate,), option)
+    def signer(self, option: SecurityOption, *, artifacts: bool = False) -> PackageSigner:
+        return PackageSigner(self.vendor_key, (self.vendor_certificate,), option, artifacts)
 
     @property
     def vendor(self) -> str:

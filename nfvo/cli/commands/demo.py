@@ -75,12 +75,13 @@ async def _store_round_trip(cli: CliContext) -> None:
 
 
 def _signer(authority: DemoAuthority) -> Signing:
-    """VNF packages sign their manifest and images (option 1), the NSD its whole CSAR
-    (option 2): both of SOL004's security options in one run."""
+    """VNF packages sign their manifest and each image alone (option 1), the NSD its
+    whole CSAR (option 2): both of SOL004's security options in one run."""
 
     def signer(tree: Path) -> PackageSigner:
-        option = SecurityOption.OPTION_2 if tree.name == NSD_TREE else SecurityOption.OPTION_1
-        return authority.signer(option)
+        if tree.name == NSD_TREE:
+            return authority.signer(SecurityOption.OPTION_2)
+        return authority.signer(SecurityOption.OPTION_1, artifacts=True)
 
     return signer
 

@@ -59,17 +59,28 @@ def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
     type=click.Choice(sorted(_OPTIONS)),
     default="1",
     show_default=True,
-    help="Security option: 1 signs the manifest and each file under Files/, "
-    "2 wraps the CSAR in a signed zip.",
+    help="Security option: 1 signs the manifest, 2 wraps the CSAR in a signed zip.",
 )
-def build(source: Path, out_dir: Path, key: Path | None, cert: Path | None, option: str) -> None:
+@click.option(
+    "--sign-artifacts",
+    is_flag=True,
+    help="With option 1, also sign each file under Files/ on its own (<file>.sig.cms).",
+)
+def build(
+    source: Path,
+    out_dir: Path,
+    key: Path | None,
+    cert: Path | None,
+    option: str,
+    sign_artifacts: bool,
+) -> None:
     """Write SOURCE (a package source tree) as a CSAR with a freshly hashed manifest."""
     if (key is None) != (cert is None):
         raise click.UsageError("--sign and --cert go together: the key and its certificate")
     signer = None
     if key is not None and cert is not None:
         try:
-            signer = PackageSigner.from_files(key, cert, _OPTIONS[option])
+            signer = PackageSigner.from_files(key, cert, _OPTIONS[option], artifacts=sign_artifacts)
         except ValueError as exc:
             raise click.ClickException(f"cannot sign with {key} and {cert}: {exc}") from None
     try:

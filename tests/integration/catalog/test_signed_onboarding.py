@@ -63,7 +63,7 @@ async def test_artifacts_signed_alone_say_so(
     shutil.copytree(SHIPPED / "upf", tree)
     (tree / "Files" / "scripts").mkdir()
     (tree / "Files" / "scripts" / "health.sh").write_text("#!/bin/sh\nexit 0\n")
-    signer = PackageSigner(vendor.key, (vendor.certificate,), OPTION_1)
+    signer = PackageSigner(vendor.key, (vendor.certificate,), OPTION_1, artifacts=True)
     client = await serve_catalogue(package_trust_anchors=anchors)
     body = await onboard(client, build_package(tree, tmp_path / "out", signer))
     assert body["onboardingState"] == "ONBOARDED", body.get("onboardingFailureDetails")

@@ -92,7 +92,7 @@ def test_build_signs_and_validate_shows_the_signer(option: str, tmp_path: Path) 
     built = CliRunner().invoke(
         cli,
         ["package", "build", str(PACKAGES / "nrf"), "-o", str(tmp_path / "out"),
-         "--sign", str(key), "--cert", str(cert), "--option", option],
+         "--sign", str(key), "--cert", str(cert), "--option", option, "--sign-artifacts"],
     )  # fmt: skip
     assert built.exit_code == 0, built.output
     archive = built.output.strip()

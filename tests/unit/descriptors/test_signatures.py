@@ -49,7 +49,9 @@ def anchors(tmp_path: Path, root: Authority) -> Path:
 
 
 def signer_of(authority: Authority, option: SecurityOption = OPTION_1) -> PackageSigner:
-    return PackageSigner(authority.key, (authority.certificate, *authority.chain[:-1]), option)
+    """Option 1 signs the images alone too, so their signatures are checked as well."""
+    chain = (authority.certificate, *authority.chain[:-1])
+    return PackageSigner(authority.key, chain, option, artifacts=option is OPTION_1)
 
 
 def build(tmp_path: Path, signer: PackageSigner | None, name: str = "nrf") -> Path:
@@ -150,7 +152,7 @@ def test_policy_off_reads_no_signature(tmp_path: Path, vendor: Authority) -> Non
 
 
 def test_wrong_key(tmp_path: Path, vendor: Authority, anchors: Path) -> None:
-    impostor = PackageSigner(new_key(), (vendor.certificate,), OPTION_1)
+    impostor = PackageSigner(new_key(), (vendor.certificate,), OPTION_1, artifacts=True)
     problem = refusal(build(tmp_path, impostor), tmp_path, anchors)
     assert problem.code == "wrong-key"
     assert problem.message == f"the signature does not verify with the key of {vendor.subject}"
@@ -248,7 +250,7 @@ def test_a_chain_that_loops(tmp_path: Path, root: Authority, anchors: Path) -> N
     signer_key = new_key()
     leaf = build_certificate("Looped Vendor", "Loop A", signer_key.public_key(), key_a, *valid,
                              ca=False, signer=True)  # fmt: skip
-    looped = PackageSigner(signer_key, (leaf, ca_a, ca_b), OPTION_1)
+    looped = PackageSigner(signer_key, (leaf, ca_a, ca_b), OPTION_1, artifacts=True)
     problem = refusal(build(tmp_path, looped), tmp_path, anchors)
     assert problem.code == "chain-loop"
     assert problem.message == "certificate chain loops (Loop A -> Loop B -> Loop A)"
