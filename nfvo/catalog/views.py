@@ -134,6 +134,7 @@ def _signature(record: CatalogRecord) -> PackageSignature | None:
         certificate_sha256=signed.certificate_sha256,
         chain=signed.chain,
         signing_time=signed.signing_time,
+        signed_artifacts=signed.artifacts or None,
     )
 
 

@@ -130,6 +130,7 @@ class PackageSignature(WireModel):
     certificate_sha256: str
     chain: list[str]
     signing_time: str | None = None
+    signed_artifacts: dict[str, str] | None = None  # path -> signer, for those signed alone
 
 
 class VnfPkgLinks(WireModel):

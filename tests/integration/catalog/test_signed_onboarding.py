@@ -71,6 +71,10 @@ async def test_artifacts_signed_alone_say_so(
     assert image["imagePath"] == "Files/images/upf.qcow2"
     artifacts = {a["artifactPath"]: a for a in body["additionalArtifacts"]}
     assert artifacts["Files/scripts/health.sh"]["metadata"] == {"signedBy": vendor.subject}
+    assert body["packageSignature"]["signedArtifacts"] == {
+        "Files/images/upf.qcow2": vendor.subject,
+        "Files/scripts/health.sh": vendor.subject,
+    }
     assert "metadata" not in artifacts["ChangeLog.txt"]
     if etsi.available():
         etsi.validate("vnfpkgm", "/vnf_packages/{vnfPkgId}", "get", 200, body)
