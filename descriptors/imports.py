@@ -217,21 +217,6 @@ class ImportSession:
         )
         return None
 
-    def _bundled_copy(self, importer: str | None, url: str) -> Path | None:
-        """The package's own copy of the ETSI file ``url`` names, beside the importer:
-        ETSI's files import each other by URL, and a package shipping them means its
-        copies (the same rule as a relative import of them)."""
-        match = FORGE_URL.match(url.strip())
-        if importer is None or match is None:
-            return None
-        directory = Path(importer).resolve().parent
-        if not directory.is_relative_to(self.root.resolve()):
-            return None
-        name = f"etsi_nfv_sol001_{match['kind'].lower()}_types.yaml"
-        relative = (directory / name).relative_to(self.root.resolve()).as_posix()
-        found = resolve_in_package(self.root, relative)
-        return found if isinstance(found, Path) and found.is_file() else None
-
     def _bare_etsi_name(self, importer: str, target: str, kind: str, where: str | None) -> Path:
         document = load_yaml(importer) or {}
         version = str(document.get("tosca_definitions_version", ""))
@@ -251,6 +236,21 @@ class ImportSession:
             )
         )
         return local
+
+    def _bundled_copy(self, importer: str | None, url: str) -> Path | None:
+        """The package's own copy of the ETSI file ``url`` names, beside the importer:
+        ETSI's files import each other by URL, and a package shipping them means its
+        copies (the same rule as a relative import of them)."""
+        match = FORGE_URL.match(url.strip())
+        if importer is None or match is None:
+            return None
+        directory = Path(importer).resolve().parent
+        if not directory.is_relative_to(self.root.resolve()):
+            return None
+        name = f"etsi_nfv_sol001_{match['kind'].lower()}_types.yaml"
+        relative = (directory / name).relative_to(self.root.resolve()).as_posix()
+        found = resolve_in_package(self.root, relative)
+        return found if isinstance(found, Path) and found.is_file() else None
 
 
 def _line_of(importer: str | None, target: str) -> int | None:
