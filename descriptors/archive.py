@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from descriptors.digests import FileDigests
 from descriptors.problems import Problem
 
 MIB = 1024 * 1024
@@ -170,15 +171,20 @@ def _open_exclusive(path: Path) -> int:
 
 def _write_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: _Budget, size: int
-) -> None:
+) -> str:
+    """Inflate one entry into ``target``; its SHA-256, computed on the way (images are
+    large: their bytes are hashed while they are written, not read again for it)."""
     compressed = max(1, min(info.compress_size, size))
     written = 0
+    digest = hashlib.sha256()
     fd = _open_exclusive(target)
     with os.fdopen(fd, "wb") as out, archive.open(info) as member:
         while chunk := member.read(CHUNK):
             written += len(chunk)
             budget.charge(info.filename, written, compressed, len(chunk))
+            digest.update(chunk)
             out.write(chunk)
+    return digest.hexdigest()
 
 
 def _members(
@@ -210,8 +216,9 @@ def _make_directory(target: Path, name: str) -> None:
         raise _refuse("duplicate-entry", "directory entry collides with a file", name) from exc
 
 
-def _unpack(archive: zipfile.ZipFile, dest: Path, size: int, limits: Limits) -> None:
+def _unpack(archive: zipfile.ZipFile, dest: Path, size: int, limits: Limits) -> dict[str, str]:
     budget = _Budget(limits, size)
+    digests: dict[str, str] = {}
     for info, relative in list(_members(archive, size, limits)):
         target = dest.joinpath(*relative.parts)
         if info.is_dir():
@@ -221,9 +228,29 @@ def _unpack(archive: zipfile.ZipFile, dest: Path, size: int, limits: Limits) -> 
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.resolve().is_relative_to(dest.resolve()):
                 raise _refuse("zip-slip", "entry resolves outside the package", info.filename)
-            _write_member(archive, info, target, budget, size)
+            digests[relative.as_posix()] = _write_member(archive, info, target, budget, size)
         except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
             raise _refuse("duplicate-entry", "entry collides with another", info.filename) from exc
+    return digests
+
+
+def extract_member(path: Path, name: str, target: Path, limits: Limits) -> str:
+    """Write one entry of the zip at ``path`` to ``target`` (which must not exist), checked
+    as :func:`extract_zip` checks every entry; its SHA-256, or ArchiveRefusedError."""
+    size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(name)
+            check_member(info, size, limits)
+            return _write_member(archive, info, target, _Budget(limits, size), size)
+    except ArchiveRefusedError:
+        raise
+    except OSError as error:
+        if error.errno in LOCAL_FAILURES:
+            raise
+        raise _corrupt(path, error) from error
+    except (*ZIP_ERRORS, KeyError) as error:
+        raise _corrupt(path, error) from error
 
 
 def _corrupt(path: Path, error: BaseException) -> ArchiveRefusedError:
@@ -254,8 +281,9 @@ def declared_entries(path: Path) -> int | None:
     return count
 
 
-def extract_zip(path: Path, dest: Path, limits: Limits) -> None:
-    """Unpack ``path`` into ``dest`` (which must be new and empty) or raise ArchiveRefusedError.
+def extract_zip(path: Path, dest: Path, limits: Limits) -> dict[str, str]:
+    """Unpack ``path`` into ``dest`` (which must be new and empty) or raise ArchiveRefusedError;
+    the SHA-256 of every file written, by relative path.
 
     On refusal ``dest`` may hold some files; the caller deletes the whole directory.
     A full or read-only disk is not the package's fault and stays an ``OSError``.
@@ -266,7 +294,7 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> None:
         raise _refuse("too-many-entries", f"{count} entries (limit {limits.max_entries})")
     try:
         with zipfile.ZipFile(path) as archive:
-            _unpack(archive, dest, size, limits)
+            return _unpack(archive, dest, size, limits)
     except ArchiveRefusedError:
         raise
     except OSError as error:
@@ -324,10 +352,11 @@ def resolve_in_package(root: Path, relative: str) -> Path | Problem:
     return current
 
 
-def directory_checksum(root: Path) -> str:
+def directory_checksum(root: Path, digests: FileDigests) -> str:
     """SHA-256 over the sorted relative paths and file digests: a directory's identity.
 
-    Links are listed as such, never followed, so a link's target cannot change it.
+    Links are listed as such, never followed, so a link's target cannot change it. The
+    files' digests stay in ``digests`` for the checks that want them next.
     """
     entries: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -337,7 +366,7 @@ def directory_checksum(root: Path) -> str:
             mode = path.lstat().st_mode
             if stat.S_ISDIR(mode):
                 continue
-            digest = file_sha256(path) if stat.S_ISREG(mode) else "not-a-file"
+            digest = digests.hexdigest(path, "sha256") if stat.S_ISREG(mode) else "not-a-file"
             entries.append((path.relative_to(root).as_posix(), digest))
     listing = hashlib.sha256()
     for relative, digest in sorted(entries):

@@ -27,14 +27,20 @@ from typing import Any
 
 import yaml
 
+from descriptors.archive import resolve_in_package
 from descriptors.problems import Problem, Severity
+from descriptors.type_dialect import tolerate
 
 TYPES_DIR = Path(__file__).parent / "types"
 
-#: ETSI's forge URL of a SOL001 type file; ``version`` picks the definition family.
+#: ETSI's forge URL of a SOL001 type file, in every form the forge has served raw files
+#: (``/rep/`` and ``/gitlab/``, ``raw/``, GitLab's ``-/raw/``, Gitea's ``raw/tag/`` and
+#: ``raw/branch/``, a query such as ``?ref_type=tags``); ``version`` picks the family.
 FORGE_URL = re.compile(
-    r"^https?://forge\.etsi\.org/rep/nfv/SOL001/raw/v?(?P<version>\d+\.\d+\.\d+)/"
-    r"etsi_nfv_sol001_(?P<kind>common|vnfd|nsd|pnfd)_types\.yaml$"
+    r"^https?://forge\.etsi\.org/(?:rep|gitlab)/nfv/SOL001/(?:-/)?(?:raw|blob)/"
+    r"(?:(?:tag|branch)/)?v?(?P<version>\d+\.\d+\.\d+)/"
+    r"etsi_nfv_sol001_(?P<kind>common|vnfd|nsd|pnfd)_types\.yaml(?:\?[^#\s]*)?$",
+    re.IGNORECASE,
 )
 #: ETSI's file name, as packages that ship copies import it.
 ETSI_FILE_NAME = re.compile(r"^(?:\./)?etsi_nfv_sol001_(?P<kind>common|vnfd|nsd|pnfd)_types\.yaml$")
@@ -175,6 +181,9 @@ class ImportSession:
         """Where ``target`` imported from ``importer`` lives, or None (and a Problem)."""
         where = self.relative(importer) if importer else None
         if "://" in target:
+            bundled = self._bundled_copy(importer, target)
+            if bundled is not None:
+                return bundled
             local = self.library.resolve_url(target)
             if local is None:
                 self.add(
@@ -228,6 +237,21 @@ class ImportSession:
         )
         return local
 
+    def _bundled_copy(self, importer: str | None, url: str) -> Path | None:
+        """The package's own copy of the ETSI file ``url`` names, beside the importer:
+        ETSI's files import each other by URL, and a package shipping them means its
+        copies (the same rule as a relative import of them)."""
+        match = FORGE_URL.match(url.strip())
+        if importer is None or match is None:
+            return None
+        directory = Path(importer).resolve().parent
+        if not directory.is_relative_to(self.root.resolve()):
+            return None
+        name = f"etsi_nfv_sol001_{match['kind'].lower()}_types.yaml"
+        relative = (directory / name).relative_to(self.root.resolve()).as_posix()
+        found = resolve_in_package(self.root, relative)
+        return found if isinstance(found, Path) and found.is_file() else None
+
 
 def _line_of(importer: str | None, target: str) -> int | None:
     """The first line of the importing file that names the import (for the operator)."""
@@ -257,7 +281,7 @@ class _DocumentCache:
                 self._documents.move_to_end(key)
                 self.hits += 1
                 return _copy(self._documents[key])
-        document = yaml.load(data, Loader=_YAML_LOADER)  # a safe loader (C where available)
+        document = tolerate(yaml.load(data, Loader=_YAML_LOADER))  # safe (C where available)
         with self._lock:
             self.misses += 1
             self._documents[key] = document

@@ -5,13 +5,12 @@ A manifest is a metadata block (``metadata:`` then ``key: value`` lines), one bl
 per artifact (``Source:``, ``Algorithm:``, ``Hash:``, optionally ``Signature:`` and
 ``Certificate:``), optionally ``non_mano_artifact_sets:`` and, when the package is
 signed, a CMS signature between ``-----BEGIN CMS-----`` and ``-----END CMS-----``.
-Signature checking is a later step: the model keeps the CMS text and the certificate
-path so that step only has to read them.
+Signatures are checked by :mod:`descriptors.package_security`; the model keeps the CMS
+text, each artifact's signature and certificate paths, and the package certificate.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from descriptors.archive import resolve_in_package
+from descriptors.digests import FileDigests
 from descriptors.problems import Problem, Severity
 
 
@@ -69,13 +69,8 @@ def parse_algorithm(name: str) -> DigestAlgorithm | None:
     return None
 
 
-def digest_file(path: Path, algorithm: DigestAlgorithm) -> str:
-    """Hex digest of a file, read in chunks so an image never sits in memory."""
-    digest = hashlib.new(algorithm.value.replace("-", "").lower())
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+def hashlib_name(algorithm: DigestAlgorithm) -> str:
+    return algorithm.value.replace("-", "").lower()
 
 
 def is_external(source: str) -> bool:
@@ -288,7 +283,17 @@ def _check_claim(
     return algorithm, []
 
 
-def verify_claim(root: Path, claim: DigestClaim, *, verify: bool, strict: bool) -> list[Problem]:
+def want_claim(root: Path, claim: DigestClaim, digests: FileDigests) -> None:
+    """Announce the digest ``claim`` will ask for, so each file is read once."""
+    algorithm = parse_algorithm(claim.algorithm or "")
+    target = resolve_in_package(root, claim.path) if not is_external(claim.path) else None
+    if algorithm is not None and isinstance(target, Path):
+        digests.want(target, hashlib_name(algorithm))
+
+
+def verify_claim(
+    root: Path, claim: DigestClaim, *, verify: bool, strict: bool, digests: FileDigests
+) -> list[Problem]:
     """Check one listed artifact: inside the package, present, and (if asked) intact.
 
     A missing artifact is an error only while checksums are verified: with
@@ -311,7 +316,7 @@ def verify_claim(root: Path, claim: DigestClaim, *, verify: bool, strict: bool) 
         ]
     if algorithm is None or claim.hash is None:
         return problems
-    actual = digest_file(target, algorithm)
+    actual = digests.hexdigest(target, hashlib_name(algorithm))
     if actual != _plain_hex(claim.hash):
         expected = claim.hash.strip()
         message = f"{algorithm.value} of {claim.path!r} is {actual}, the package says {expected}"

@@ -9,13 +9,10 @@ unit their name says.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from descriptors.problems import Problem
 
 
 class _Record(BaseModel):
@@ -252,97 +249,3 @@ class Nsd(_Record):
     name: str
     invariant_id: str
     flavours: list[NsFlavour] = Field(default_factory=list)
-
-
-# Consistency across a descriptor's parts, which TOSCA types cannot express: every
-# name one part uses must exist in another, counts must fit profiles, and VNF
-# dependencies must leave an order to instantiate in.
-
-
-def check_vnfd(vnfd: Vnfd) -> list[Problem]:
-    problems: list[Problem] = []
-    for flavour in vnfd.flavours:
-        problems += [
-            _inconsistent(f"flavour {flavour.flavour_id}: {m}") for m in _flavour_gaps(flavour)
-        ]
-    return problems
-
-
-def _flavour_gaps(flavour: Flavour) -> Iterator[str]:
-    vdus = {vdu.vdu_id: vdu for vdu in flavour.vdus}
-    links = {vl.vl_id for vl in flavour.virtual_links}
-    aspects = {aspect.aspect_id: aspect for aspect in flavour.scaling_aspects}
-    for cp in flavour.cps:
-        if cp.vdu_id not in vdus:
-            yield f"connection point {cp.cp_id} binds to {cp.vdu_id or 'nothing'}, not a VDU"
-        if cp.virtual_link and cp.virtual_link not in links:
-            yield f"connection point {cp.cp_id} links to {cp.virtual_link}, not a virtual link"
-    for aspect in flavour.scaling_aspects:
-        for vdu_id, deltas in aspect.vdu_deltas.items():
-            missing = sorted(set(aspect.step_deltas) - set(deltas))
-            if missing:
-                yield f"aspect {aspect.aspect_id} steps by {missing}, undefined for VDU {vdu_id}"
-    for level in flavour.instantiation_levels:
-        for aspect_id, scale_level in level.scale_info.items():
-            if aspect_id not in aspects:
-                yield f"level {level.level_id} scales {aspect_id}, which is not a scaling aspect"
-            elif scale_level > aspects[aspect_id].max_scale_level:
-                yield f"level {level.level_id} puts {aspect_id} above its max_scale_level"
-        for vdu_id, count in level.vdu_instances.items():
-            vdu = vdus.get(vdu_id)
-            if vdu is not None and not vdu.min_instances <= count <= vdu.max_instances:
-                yield f"level {level.level_id} wants {count} of VDU {vdu_id}, outside its profile"
-    levels = {level.level_id for level in flavour.instantiation_levels}
-    if flavour.default_level and flavour.default_level not in levels:
-        yield f"default level {flavour.default_level} is not an instantiation level"
-
-
-def check_nsd(nsd: Nsd) -> list[Problem]:
-    problems: list[Problem] = []
-    for flavour in nsd.flavours:
-        problems += [
-            _inconsistent(f"NS flavour {flavour.flavour_id}: {m}") for m in _ns_gaps(flavour)
-        ]
-    return problems
-
-
-def _ns_gaps(flavour: NsFlavour) -> Iterator[str]:
-    links = {vl.vl_id for vl in flavour.virtual_links}
-    for profile in flavour.vnf_profiles:
-        if profile.min_instances > profile.max_instances:
-            yield f"VNF {profile.profile_id} has more minimum than maximum instances"
-        for requirement, link in profile.virtual_links.items():
-            if link not in links:
-                yield f"VNF {profile.profile_id} connects {requirement} to {link}, not an NS VL"
-    levels = {level.level_id for level in flavour.instantiation_levels}
-    if flavour.default_level and flavour.default_level not in levels:
-        yield f"default level {flavour.default_level} is not an NS instantiation level"
-    cycle = _dependency_cycle(flavour.dependencies)
-    if cycle:
-        yield f"VNF dependencies form a cycle ({' -> '.join(cycle)}), so no order can start them"
-
-
-def _dependency_cycle(dependencies: list[VnfDependency]) -> list[str]:
-    after: dict[str, list[str]] = {}
-    for dependency in dependencies:
-        after.setdefault(dependency.vnf, []).append(dependency.depends_on)
-    state: dict[str, int] = {}  # 1 on the current path, 2 done
-
-    def visit(vnf: str, path: list[str]) -> list[str]:
-        state[vnf] = 1
-        for before in after.get(vnf, []):
-            if state.get(before) == 1:
-                return [*path[path.index(before) :], before] if before in path else [vnf, before]
-            if before not in state and (found := visit(before, [*path, before])):
-                return found
-        state[vnf] = 2
-        return []
-
-    for vnf in sorted(after):
-        if vnf not in state and (found := visit(vnf, [vnf])):
-            return found
-    return []
-
-
-def _inconsistent(message: str) -> Problem:
-    return Problem(message=message, code="inconsistent")

@@ -1,13 +1,17 @@
 """Opening a VNF package (SOL004) or an NSD archive (SOL007): the files, checked.
 
 :func:`open_package` is the one door into a package. It unpacks a CSAR itself (see
-:mod:`descriptors.archive`), finds the entry definitions through either layout (with
+:mod:`descriptors.archive`), verifying a security option 2 envelope before it opens
+the CSAR inside; finds the entry definitions through either layout (with
 ``TOSCA-Metadata/TOSCA.meta``, or one root YAML plus a manifest of the same base
-name), reads TOSCA.meta and the manifest, verifies every digest either declares, and
-passes every YAML file through :mod:`descriptors.yaml_guard`. It collects every
-problem before deciding, so an operator fixes a package in one round, and it raises
-:class:`DescriptorError` if any is an error. What it returns is safe to hand to
-tosca-parser: paths inside one directory, text that is UTF-8 plain-data YAML.
+name), reads TOSCA.meta and the manifest and passes every YAML file through
+:mod:`descriptors.yaml_guard`. Then, in this order: the manifest's signature (before
+any file is hashed), every digest TOSCA.meta, the manifest and the software images'
+descriptions declare (each file read once, :mod:`descriptors.digests`), and the
+artifacts' own signatures. It collects every problem before deciding, so an operator
+fixes a package in one round, and it raises :class:`DescriptorError` if any is an
+error. What it returns is safe to hand to tosca-parser: paths inside one directory,
+text that is UTF-8 plain-data YAML.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import shutil
 import stat
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,9 @@ from descriptors.archive import (
     resolve_in_package,
     scan_directory,
 )
+from descriptors.digests import FileDigests
+from descriptors.envelope import envelope_of, unwrap
+from descriptors.images import check_images, find_images, want_digests
 from descriptors.manifest import (
     DigestClaim,
     Manifest,
@@ -38,12 +46,29 @@ from descriptors.manifest import (
     check_metadata,
     parse_manifest,
     verify_claim,
+    want_claim,
 )
-from descriptors.problems import DescriptorError, Problem, Severity
+from descriptors.package_security import (
+    DEFAULT_POLICY,
+    UNSIGNED,
+    PackageSecurity,
+    SignatureCheck,
+    SignatureInfo,
+    SignaturePolicy,
+)
+from descriptors.problems import DescriptorError, Problem, Severity, has_errors
 from descriptors.tosca_meta import ToscaMeta, check_tosca_meta, parse_tosca_meta
 from descriptors.yaml_guard import check_yaml_file, read_text
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Manifest", "PackageFiles", "PackageKind", "open_package"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "Manifest",
+    "PackageFiles",
+    "PackageKind",
+    "SignaturePolicy",
+    "open_package",
+]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SIGNATURE_SUFFIXES = (".cms", ".sig")
@@ -55,8 +80,9 @@ class PackageFiles:
     """A package whose files passed every check; ``problems`` holds its warnings.
 
     ``certificate`` is the package certificate (ETSI-Entry-Certificate, or the
-    ``.cert`` beside the manifest) kept for signature checking; ``unpacked`` says
-    whether ``root`` is a directory this call created inside the workdir.
+    ``.cert`` beside the manifest); ``security`` what its signatures proved;
+    ``unpacked`` says whether ``root`` is a directory this call created inside the
+    workdir.
     """
 
     root: Path
@@ -69,6 +95,7 @@ class PackageFiles:
     problems: tuple[Problem, ...]
     certificate: Path | None = None
     unpacked: bool = False
+    security: PackageSecurity = UNSIGNED
 
 
 @dataclass
@@ -79,7 +106,9 @@ class _Layout:
     strict: bool
     verify: bool
     limits: Limits
+    digests: FileDigests
     problems: list[Problem] = field(default_factory=list)
+    claims: list[DigestClaim] = field(default_factory=list)
     entry: str | None = None
     other: list[str] = field(default_factory=list)
     meta: ToscaMeta | None = None
@@ -134,9 +163,7 @@ def _read_meta(layout: _Layout, path: Path) -> None:
         layout.existing(keys[meta_keys.ENTRY_LICENSES], file, "licences", directory_ok=True)
     for entry in meta.files:
         claim = DigestClaim(entry.name, entry.algorithm, entry.hash, file, entry.line, False)
-        layout.problems.extend(
-            verify_claim(layout.root, claim, verify=layout.verify, strict=layout.strict)
-        )
+        layout.claims.append(claim)
 
 
 def _read_flat(layout: _Layout) -> None:
@@ -170,7 +197,7 @@ def _read_flat(layout: _Layout) -> None:
 
 
 def _read_manifest(layout: _Layout) -> Manifest | None:
-    """Parse the manifest and verify every artifact it lists."""
+    """Parse the manifest and note every artifact it lists, to be verified later."""
     if layout.manifest_path is None:
         if layout.entry is None:
             return None  # the layout itself is broken; that is the problem to report
@@ -193,15 +220,11 @@ def _read_manifest(layout: _Layout) -> Manifest | None:
     layout.problems.extend(check_metadata(manifest, strict=layout.strict))
     for source in manifest.sources:
         claim = DigestClaim(source.path, source.algorithm, source.hash, manifest.file, source.line)
-        layout.problems.extend(
-            verify_claim(layout.root, claim, verify=layout.verify, strict=layout.strict)
-        )
+        layout.claims.append(claim)
     for paths in manifest.non_mano_artifact_sets.values():
         for artifact in paths:
             claim = DigestClaim(artifact, None, None, manifest.file, None, hash_required=False)
-            layout.problems.extend(
-                verify_claim(layout.root, claim, verify=layout.verify, strict=layout.strict)
-            )
+            layout.claims.append(claim)
     return manifest
 
 
@@ -278,11 +301,22 @@ def _check_entry(layout: _Layout, documents: dict[str, list[Any]]) -> PackageKin
     return kind_of_template(docs[0] if docs else None)
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """What :func:`_inspect` learnt of an unpacked tree."""
+
+    layout: _Layout
+    manifest: Manifest | None
+    kind: PackageKind
+    security: PackageSecurity
+
+
 def _inspect(
-    root: Path, *, strict: bool, verify: bool, limits: Limits
-) -> tuple[_Layout, Manifest | None, PackageKind]:
+    root: Path, digests: FileDigests, *, strict: bool, verify: bool, limits: Limits,
+    policy: SignaturePolicy, envelope: SignatureInfo | None,
+) -> _Opened:  # fmt: skip
     """Every check on an unpacked tree; the manifest's metadata decides the kind."""
-    layout = _Layout(root=root, strict=strict, verify=verify, limits=limits)
+    layout = _Layout(root=root, strict=strict, verify=verify, limits=limits, digests=digests)
     meta_path = root.joinpath(*META_PATH)
     if _is_regular(meta_path):
         _read_meta(layout, meta_path)
@@ -308,15 +342,38 @@ def _inspect(
         kind = manifest.kind
     if manifest is not None and strict:
         layout.problems.extend(_unlisted(root, manifest))
-    return layout, manifest, kind
+    signatures = SignatureCheck(root, manifest, layout.certificate, policy, envelope)
+    layout.problems.extend(signatures.check_manifest())
+    if not any(p.code in SIGNATURE_CODES for p in layout.problems):
+        _verify_contents(layout, documents)
+        layout.problems.extend(signatures.check_artifacts(digests))
+    return _Opened(layout, manifest, kind, signatures.result())
+
+
+def _verify_contents(layout: _Layout, documents: dict[str, list[Any]]) -> None:
+    """Every declared digest and every software image, each file read once for all."""
+    root, digests = layout.root, layout.digests
+    images, problems = find_images(root, documents)
+    layout.problems.extend(problems)
+    if layout.verify:
+        for claim in layout.claims:
+            want_claim(root, claim, digests)
+    want_digests(root, images, digests)
+    for claim in layout.claims:
+        layout.problems.extend(
+            verify_claim(root, claim, verify=layout.verify, strict=layout.strict, digests=digests)
+        )
+    layout.problems.extend(check_images(root, images, digests))
 
 
 def _unlisted(root: Path, manifest: Manifest) -> list[Problem]:
     """In strict mode every file must be in the manifest (SOL004 clause 4.3.3), except
     the files that describe the package itself: TOSCA.meta, the manifest, the
-    certificate and signatures."""
+    certificates and signatures."""
     listed = {source.path.strip().removeprefix("./") for source in manifest.sources}
     exempt = {"/".join(META_PATH), manifest.file, manifest.certificate or ""}
+    exempt |= {s.signature or "" for s in manifest.sources}
+    exempt |= {s.certificate or "" for s in manifest.sources}
     problems = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
@@ -329,16 +386,40 @@ def _unlisted(root: Path, manifest: Manifest) -> list[Problem]:
     return problems
 
 
-def _unpack(source: Path, workdir: Path, limits: Limits) -> Path:
-    """A fresh directory inside ``workdir`` holding the CSAR's files, or a refusal."""
+def _unpack(source: Path, workdir: Path, limits: Limits) -> tuple[Path, dict[str, str]]:
+    """A fresh directory inside ``workdir`` holding the CSAR's files (and their
+    SHA-256), or a refusal."""
     workdir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="package-", dir=workdir))
     try:
-        extract_zip(source, root, limits)
+        digests = extract_zip(source, root, limits)
     except ArchiveRefusedError as refused:
         shutil.rmtree(root, ignore_errors=True)
         raise DescriptorError([refused.problem]) from None
-    return root
+    return root, digests
+
+
+def _open_archive(
+    source: Path, workdir: Path, limits: Limits, policy: SignaturePolicy, digests: FileDigests
+) -> tuple[Path, SignatureInfo | None]:
+    """Unpack a CSAR; or verify an option 2 envelope's signature over its CSAR first."""
+    envelope = envelope_of(source)
+    info = None
+    if envelope is None:
+        root, known = _unpack(source, workdir, limits)
+    else:
+        workdir.mkdir(parents=True, exist_ok=True)
+        csar = workdir / f"envelope-{uuid.uuid4().hex}.csar"  # created exclusively
+        try:
+            info, problems = unwrap(source, envelope, csar, limits, policy)
+            if has_errors(problems):
+                raise DescriptorError(problems)
+            root, known = _unpack(csar, workdir, limits)
+        finally:
+            csar.unlink(missing_ok=True)
+    for relative, hexdigest in known.items():
+        digests.know(root / relative, "sha256", hexdigest)
+    return root, info
 
 
 # Errors about the package's content, not its shape: the descriptors can still be read
@@ -355,6 +436,33 @@ CONTENT_ERROR_CODES = frozenset(
         "no-manifest",
         "unlisted-file",
         "kind-mismatch",
+        "missing-image",
+        "image-path",
+        "image-checksum",
+        "image-size",
+        "image-format",
+        "image-description",
+        "image-count",
+    }
+)
+#: A refused signature stops everything: nothing of an untrusted package is read further.
+SIGNATURE_CODES = frozenset(
+    {
+        "unsigned",
+        "untrusted",
+        "trust-anchors",
+        "wrong-key",
+        "signature-mismatch",
+        "signature-malformed",
+        "signature-too-large",
+        "signature-algorithm",
+        "no-certificate",
+        "certificate",
+        "certificate-expired",
+        "certificate-not-yet-valid",
+        "certificate-revoked",
+        "chain-loop",
+        "key-usage",
     }
 )
 
@@ -367,8 +475,10 @@ def open_package(
     verify_checksums: bool = True,
     limits: Limits = DEFAULT_LIMITS,
     keep_going: bool = False,
+    signatures: SignaturePolicy = DEFAULT_POLICY,
 ) -> PackageFiles:
-    """Open a CSAR (zip) or an unpacked package directory and check all of it.
+    """Open a CSAR (zip), an option 2 envelope or an unpacked package directory and
+    check all of it, its signatures as ``signatures`` says.
 
     A zip is unpacked into a new directory inside ``workdir``, which is removed again
     if the package is refused; nothing is written anywhere else, and a directory
@@ -376,18 +486,22 @@ def open_package(
     are returned in ``problems`` instead of raised, so the caller can go on to read
     the descriptors and report everything at once; it must then refuse the package.
     """
+    digests = FileDigests()
+    envelope: SignatureInfo | None = None
     if source.is_dir():
-        root, checksum, unpacked = source, directory_checksum(source), False
+        root, checksum, unpacked = source, directory_checksum(source, digests), False
         early = scan_directory(source, limits)
     elif source.is_file():
         checksum, unpacked, early = file_sha256(source), True, []
-        root = _unpack(source, workdir, limits)
+        root, envelope = _open_archive(source, workdir, limits, signatures, digests)
     else:
         raise DescriptorError([Problem(code="not-found", message=f"no package at {source}")])
     try:
-        layout, manifest, kind = _inspect(
-            root, strict=strict, verify=verify_checksums, limits=limits
-        )
+        opened = _inspect(
+            root, digests, strict=strict, verify=verify_checksums, limits=limits,
+            policy=signatures, envelope=envelope,
+        )  # fmt: skip
+        layout = opened.layout
         problems = early + layout.problems
         errors = [p for p in problems if p.severity is Severity.ERROR]
         if errors and not (keep_going and all(p.code in CONTENT_ERROR_CODES for p in errors)):
@@ -398,13 +512,14 @@ def open_package(
         raise
     return PackageFiles(
         root=root,
-        kind=kind,
+        kind=opened.kind,
         entry_definitions=layout.entry_path or root,
         other_definitions=tuple(layout.other_paths),
         tosca_meta=dict(layout.meta.keys) if layout.meta else None,
-        manifest=manifest,
+        manifest=opened.manifest,
         checksum=checksum,
         problems=tuple(problems),
         certificate=root / layout.certificate if layout.certificate else None,
         unpacked=unpacked,
+        security=opened.security,
     )

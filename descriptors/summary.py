@@ -12,6 +12,7 @@ from typing import TypedDict
 
 from descriptors.loader import LoadedPackage, load_package
 from descriptors.model import Nsd, Vnfd
+from descriptors.package_security import DEFAULT_POLICY, SignaturePolicy
 from descriptors.problems import Severity
 from descriptors.requirements import CpuPolicy, VduRequirement
 
@@ -26,11 +27,13 @@ class PackageRow(TypedDict):
     version: str
     size: str
     status: str
+    signature: str
 
 
 def package_row(loaded: LoadedPackage) -> PackageRow:
     """Name, kind, version, VDUs or VNF profiles, and status of a package that loaded."""
     warnings = sum(1 for p in loaded.warnings if p.severity is Severity.WARNING)
+    signature = loaded.files.security.describe()
     status = f"valid ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "valid"
     if loaded.vnfd is not None:
         vdus = sum(len(f.vdus) for f in loaded.vnfd.flavours)
@@ -40,6 +43,7 @@ def package_row(loaded: LoadedPackage) -> PackageRow:
             version=loaded.vnfd.software_version,
             size=f"{vdus} VDU{'s' if vdus != 1 else ''}",
             status=status,
+            signature=signature,
         )
     if loaded.nsd is not None:
         profiles = sum(len(f.vnf_profiles) for f in loaded.nsd.flavours)
@@ -49,6 +53,7 @@ def package_row(loaded: LoadedPackage) -> PackageRow:
             version=loaded.nsd.version,
             size=f"{profiles} VNF profile{'s' if profiles != 1 else ''}",
             status=status,
+            signature=signature,
         )
     return PackageRow(
         name=loaded.files.root.name,
@@ -56,6 +61,7 @@ def package_row(loaded: LoadedPackage) -> PackageRow:
         version="",
         size="",
         status=status,
+        signature=signature,
     )
 
 
@@ -120,8 +126,13 @@ def describe_nsd(nsd: Nsd) -> str:
     return "\n".join(lines)
 
 
-def describe_core(workdir: Path, source: Path = SHIPPED) -> str:
+def describe_core(
+    workdir: Path, source: Path = SHIPPED, signatures: SignaturePolicy = DEFAULT_POLICY
+) -> str:
     """The shipped 5G core, the NSD first: what ``make demo`` prints."""
-    loaded = [load_package(tree, workdir / tree.name) for tree in sorted(source.iterdir())]
+    loaded = [
+        load_package(tree, workdir / tree.name, signatures=signatures)
+        for tree in sorted(source.iterdir())
+    ]
     loaded.sort(key=lambda package: package.nsd is None)
     return "\n\n".join(describe(package) for package in loaded)

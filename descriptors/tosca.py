@@ -17,7 +17,6 @@ import logging
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,11 @@ from toscaparser.functions import Function
 from toscaparser.properties import Property
 from toscaparser.tosca_template import ToscaTemplate
 
+from descriptors.images import SW_IMAGE
 from descriptors.imports import ImportSession, load_yaml
+from descriptors.locations import fallback, locate_message, property_index
 from descriptors.problems import Problem, Severity
+from descriptors.yaml_paths import compose, line_at
 
 _LOCK = threading.Lock()
 _ACTIVE: ImportSession | None = None
@@ -104,13 +106,6 @@ def _patched(session: ImportSession) -> Iterator[io.StringIO]:
                 logger.disabled, logger.propagate = disabled, propagate
 
 
-@dataclass(frozen=True)
-class Location:
-    file: str
-    path: str
-    line: int
-
-
 def parse_template(
     path: Path, session: ImportSession, params: Mapping[str, Any] | None = None
 ) -> Any | None:
@@ -127,7 +122,9 @@ def parse_template(
             template = None
         finally:
             ExceptionCollector.clear()
-        found = [_problem(error, path, session) for error in errors]
+        definitions = template.topology_template.custom_defs if template is not None else {}
+        index = property_index(definitions or {}) if errors else {}
+        found = [_problem(error, path, session, index) for error in errors]
         if template is not None:
             found += artifact_problems(template, path, session)
     for problem in found:
@@ -143,13 +140,16 @@ def artifact_problems(template: Any, path: Path, session: ImportSession) -> list
     """Artifact properties checked against their type, which tosca-parser skips (SOL001
     4.x describes a VDU's image on its ``SwImage`` artifact)."""
     custom = template.topology_template.custom_defs or {}
-    root = _compose(path)
+    root = compose(path)
     found: list[Problem] = []
     for node in template.nodetemplates or []:
         artifacts = (node.entity_tpl or {}).get("artifacts") or {}
+        described = "sw_image_data" in ((node.entity_tpl or {}).get("properties") or {})
         for name, artifact in artifacts.items():
             if not isinstance(artifact, dict):
                 continue
+            if described and artifact.get("type") == SW_IMAGE and not artifact.get("properties"):
+                continue  # SOL001 2.x and 3.3.1: the node's sw_image_data describes the image
             schema = _artifact_schema(session.artifact_types, artifact.get("type"))
             keys = ["topology_template", "node_templates", node.name, "artifacts", name]
             for message, key in _property_findings(
@@ -161,7 +161,7 @@ def artifact_problems(template: Any, path: Path, session: ImportSession) -> list
                         message=f'artifact "{name}" of "{node.name}": {message}',
                         file=session.relative(path),
                         path=".".join(where),
-                        line=_line(root, where),
+                        line=line_at(root, where),
                         code="tosca",
                     )
                 )
@@ -204,17 +204,6 @@ def _property_findings(
             yield str(getattr(error, "message", "") or error), str(name)
 
 
-def _line(root: Any, keys: list[str]) -> int | None:
-    node, line = root, None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == key), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-    return line
-
-
 class _QuietTemplate(ToscaTemplate):  # type: ignore[misc]
     """A ToscaTemplate that leaves its collected errors to us instead of raising them."""
 
@@ -222,9 +211,15 @@ class _QuietTemplate(ToscaTemplate):  # type: ignore[misc]
         return None
 
 
-def _problem(error: BaseException, path: Path, session: ImportSession) -> Problem:
+def _problem(
+    error: BaseException, path: Path, session: ImportSession, index: Mapping[str, set[str]]
+) -> Problem:
     message = str(getattr(error, "message", "") or error).strip() or type(error).__name__
-    location = locate(message, path, session)
+    files = [path, *(p for p in session.loaded.values() if p != path)]
+    found, message = locate_message(message, files, index)
+    if found is None:  # still in the operator's file: the template being read
+        where, line = fallback(path)
+        found = (path, where, line)
     severity = Severity.ERROR
     code = "tosca"
     occurrences = _OCCURRENCES.search(message)
@@ -237,11 +232,12 @@ def _problem(error: BaseException, path: Path, session: ImportSession) -> Proble
         )
     if isinstance(error, AttributeError | KeyError | TypeError):
         message = f"the TOSCA parser could not read this template ({message})"
+    file, where, line = found
     return Problem(
         message=message,
-        file=location.file if location else session.relative(path),
-        path=location.path if location else None,
-        line=location.line if location else None,
+        file=session.relative(file),
+        path=where or None,
+        line=line,
         severity=severity,
         code=code,
     )
@@ -258,93 +254,6 @@ def _left_to_substitution(path: Path, node_name: str, requirement: str) -> bool:
         isinstance(target, list) and target[:2] == [node_name, requirement]
         for target in exposed.values()
     )
-
-
-def locate(message: str, path: Path, session: ImportSession) -> Location | None:
-    """Where a message points: a quoted template name, else the property and value it
-    quotes (``The value "0" of property "num_virtual_cpu"``), searched in the files."""
-    names = _QUOTED.findall(message)
-    files = [path, *(p for p in session.loaded.values() if p != path)]
-    for name in names:
-        for file in files:
-            line_path = _find(file, name, names)
-            if line_path is not None:
-                return Location(session.relative(file), line_path[0], line_path[1])
-    value = _VALUE_OF_PROPERTY.search(message)
-    pairs = [(value["prop"], value["value"])] if value else []
-    pairs += [(None, name) for name in names]  # "many" is not an integer: find the value
-    for key, text in pairs:
-        for file in files:
-            found = _find_key_value(_compose(file), key, text, "")
-            if found is not None:
-                return Location(session.relative(file), found[0], found[1])
-    return None
-
-
-def _compose(file: Path) -> Any:
-    try:
-        return yaml.compose(file.read_bytes(), Loader=_YAML_LOADER)
-    except (OSError, yaml.YAMLError):
-        return None
-
-
-def _find_key_value(node: Any, key: str | None, value: str, prefix: str) -> tuple[str, int] | None:
-    """The first ``key: value`` pair (any key when None) under ``node``: path and line."""
-    if isinstance(node, yaml.MappingNode):
-        for key_node, item in node.value:
-            here = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            matches = key is None or key_node.value == key
-            if matches and isinstance(item, yaml.ScalarNode) and item.value == value:
-                return here, key_node.start_mark.line + 1
-            found = _find_key_value(item, key, value, here)
-            if found is not None:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found = _find_key_value(item, key, value, f"{prefix}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
-def _find(file: Path, name: str, names: list[str]) -> tuple[str, int] | None:
-    root = _compose(file)
-    topology = _child(root, "topology_template")
-    for section in ("node_templates", "policies", "groups", "inputs"):
-        entry = _named(_child(topology, section), name)
-        if entry is None:
-            continue
-        key, value = entry
-        where = f"topology_template.{section}.{name}"
-        line = key.start_mark.line + 1
-        for other in names:  # go one step further when a property is named too
-            prop = _child(_child(value, "properties"), other)
-            if prop is not None and other != name:
-                return f"{where}.properties.{other}", prop.start_mark.line + 1
-        return where, line
-    return None
-
-
-def _child(node: Any, key: str) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
-            if key_node.value == key:
-                return value
-    return None
-
-
-def _named(node: Any, name: str) -> tuple[Any, Any] | None:
-    """A (key, value) pair of a mapping, or of a list of one-key mappings (policies)."""
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
-            if key_node.value == name:
-                return key_node, value
-    if isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            found = _named(item, name)
-            if found is not None:
-                return found
-    return None
 
 
 # Reading tosca-parser's objects: property values with functions resolved, requirements

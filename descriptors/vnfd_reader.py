@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from descriptors.images import SW_IMAGE
 from descriptors.imports import ImportSession
 from descriptors.model import (
     AdditionalCapability,
@@ -42,7 +43,11 @@ from descriptors.tosca import (
 )
 
 
-def read_vnfd(top: Any, session: ImportSession, node_files: dict[str, str]) -> Vnfd | None:
+def read_vnfd(
+    top: Any, session: ImportSession, node_files: dict[str, str], flavour_files: dict[str, str]
+) -> Vnfd | None:
+    """The VNFD of ``top``; ``node_files`` and ``flavour_files`` learn which package file
+    defines each node template and each deployment flavour."""
     vnf_node = nodes_of(top, VNF)[0]
     vnf = properties(vnf_node)
     own_mapping = top.topology_template.substitution_mappings
@@ -50,6 +55,8 @@ def read_vnfd(top: Any, session: ImportSession, node_files: dict[str, str]) -> V
         # an unresolved get_input: the template's own mappings name its flavour
         vnf["flavour_id"] = (own_mapping.sub_mapping_def.get("properties") or {}).get("flavour_id")
     flavour_templates = [(top, vnf)] if nodes_of(top, VDU) else []
+    if flavour_templates:
+        flavour_files[str(vnf.get("flavour_id"))] = session.relative(top.path)
     params = {k: v for k, v in vnf.items() if isinstance(v, str | int | float | bool | list)}
     for file_name, document in top.nested_tosca_tpls_with_topology.items():
         mapping = (document.get("topology_template") or {}).get("substitution_mappings") or {}
@@ -58,6 +65,7 @@ def read_vnfd(top: Any, session: ImportSession, node_files: dict[str, str]) -> V
             continue
         template = parse_template(Path(file_name), session, {**params, "flavour_id": flavour_id})
         if template is not None:
+            flavour_files[str(flavour_id)] = session.relative(file_name)
             for node in template.nodetemplates or []:
                 node_files[node.name] = session.relative(file_name)
             flavour_node = nodes_of(template, VNF)
@@ -101,7 +109,8 @@ def _flavour(template: Any, vnf: dict[str, Any]) -> Flavour:
 def _image(data: dict[str, Any] | None, node: Any) -> SoftwareImage | None:
     """The VDU's image: SOL001 2.x/3.x ``sw_image_data``, or 4.x's artifact properties."""
     artifacts = (node.entity_tpl or {}).get("artifacts") or {}
-    artifact = artifacts.get("sw_image")
+    typed = [a for a in artifacts.values() if isinstance(a, dict) and a.get("type") == SW_IMAGE]
+    artifact = typed[0] if typed else artifacts.get("sw_image")  # found by type, whatever its name
     file = artifact.get("file") if isinstance(artifact, dict) else artifact
     if not data and isinstance(artifact, dict):
         data = plain(artifact.get("properties"))

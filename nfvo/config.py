@@ -139,6 +139,18 @@ class Settings(BaseSettings):
     package_max_bytes: int = Field(
         default=2 * 1024**3, ge=1, description="Largest package or descriptor archive accepted."
     )
+    package_signature_policy: Literal["require", "verify-if-present", "off"] = Field(
+        default="verify-if-present",
+        description="Package signatures (SOL004 clause 5): required, verified if present, or off.",
+    )
+    package_trust_anchors: Path | None = Field(
+        default=None,
+        description="Directory of PEM root certificates (and CRLs) package signers chain to.",
+    )
+    package_project_trust_anchors: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Per project, a trust anchor directory used instead of the default one.",
+    )
     nsd_late_binding: bool = Field(
         default=False, description="Onboard an NSD whose VNFDs are not onboarded yet."
     )
@@ -181,6 +193,10 @@ class Settings(BaseSettings):
     @property
     def effective_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    def trust_anchors_for(self, project: str) -> Path | None:
+        """The trust anchor directory for packages of ``project``: its own if configured."""
+        return self.package_project_trust_anchors.get(project, self.package_trust_anchors)
 
     def redacted(self) -> dict[str, Any]:
         """The settings for display: secrets masked, paths as text."""

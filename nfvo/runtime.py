@@ -35,6 +35,8 @@ def catalog_limits(settings: Settings) -> CatalogLimits:
         late_binding=settings.nsd_late_binding,
         upload_timeout=settings.upload_timeout_seconds,
         allow_private=settings.upload_allow_private,
+        signature_policy=settings.package_signature_policy,
+        trust_anchors=settings.trust_anchors_for,
     )
 
 

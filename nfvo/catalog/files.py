@@ -18,7 +18,8 @@ from typing import Any
 
 from descriptors.archive import DEFAULT_LIMITS
 from descriptors.loader import LoadedPackage
-from descriptors.package_files import open_package
+from descriptors.package_files import SIGNATURE_SUFFIXES, open_package
+from descriptors.package_security import SignaturePolicy
 from descriptors.problems import DescriptorError, Problem
 from descriptors.yaml_guard import check_yaml_file
 from nfvo.catalog.records import CatalogRecord, StoredFile
@@ -51,6 +52,8 @@ def _role(relative: str, loaded: LoadedPackage | None, images: set[str]) -> str:
         return "image"
     if relative == _META:
         return "meta"
+    if relative.endswith(SIGNATURE_SUFFIXES):
+        return "signature"
     if loaded is None:
         return "descriptor" if relative.endswith((".yaml", ".yml")) else "artifact"
     files = loaded.files
@@ -65,6 +68,10 @@ def _role(relative: str, loaded: LoadedPackage | None, images: set[str]) -> str:
         return "manifest"
     if files.certificate is not None and files.root / relative == files.certificate:
         return "certificate"
+    if files.manifest is not None and any(
+        relative in (s.signature, s.certificate) for s in files.manifest.sources
+    ):
+        return "signature"  # an artifact's own signature or certificate
     return "artifact"
 
 
@@ -121,10 +128,12 @@ async def zip_of(blobs: BlobStore, files: list[StoredFile]) -> bytes:
     return buffer.getvalue()
 
 
-def pnfd_summary(source: Path, work: Path) -> tuple[dict[str, Any], list[Problem], Path]:
+def pnfd_summary(
+    source: Path, work: Path, policy: SignaturePolicy
+) -> tuple[dict[str, Any], list[Problem], Path]:
     """The PNF node's properties (SOL001 clause 7.9.1 tosca.nodes.nfv.PNF), or problems."""
     try:
-        files = open_package(source, work, keep_going=True)
+        files = open_package(source, work, keep_going=True, signatures=policy)
     except DescriptorError as exc:
         return {}, exc.problems, source
     entry = files.entry_definitions.relative_to(files.root).as_posix()

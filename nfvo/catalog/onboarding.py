@@ -23,12 +23,14 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from descriptors.loader import LoadedPackage, load_package
+from descriptors.package_security import SignaturePolicy
 from descriptors.problems import DescriptorError, Problem, Severity
 from descriptors.stored import stored_document
 from nfvo.catalog.fetch import fetch_step
 from nfvo.catalog.files import collect_files, package_path, pnfd_summary, write_source
 from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.records import CatalogRecord, Kind, StoredImage, StoredProblem
+from nfvo.catalog.signatures import policy_from, stored_signature
 from nfvo.catalog.store import CatalogStore, noun
 from nfvo.catalog.wire import OnboardingState, OperationalState
 from nfvo.sol.notifications import NOTIFIER
@@ -49,9 +51,9 @@ _OUTCOMES = {
 _PARSER_LOCK = threading.Lock()
 
 
-def _load(source: Path, workdir: Path) -> LoadedPackage:
+def _load(source: Path, workdir: Path, policy: SignaturePolicy) -> LoadedPackage:
     with _PARSER_LOCK:
-        return load_package(source, workdir)
+        return load_package(source, workdir, signatures=policy)
 
 
 def _problem(message: str, code: str = "invalid") -> Problem:
@@ -145,17 +147,22 @@ async def _nsd_fields(
 
 
 async def _process(
-    store: CatalogStore, record: CatalogRecord, work: Path, late_binding: bool
+    store: CatalogStore,
+    record: CatalogRecord,
+    work: Path,
+    late_binding: bool,
+    policy: SignaturePolicy,
 ) -> tuple[CatalogRecord, dict[str, Any] | None]:
     """The record onboarded or in ERROR, and the descriptor model to store."""
     assert record.content_key is not None
     source = await write_source(store.blobs, record.content_key, work)
     if record.kind is Kind.PNFD:
-        fields, problems, root = await asyncio.to_thread(pnfd_summary, source, work / "open")
+        summary = await asyncio.to_thread(pnfd_summary, source, work / "open", policy)
+        fields, problems, root = summary
         loaded = None
     else:
         try:
-            loaded = await asyncio.to_thread(_load, source, work / "open")
+            loaded = await asyncio.to_thread(_load, source, work / "open", policy)
         except DescriptorError as exc:
             return _failed(record, exc.problems), None
         root = loaded.files.root
@@ -163,6 +170,7 @@ async def _process(
             fields, problems = await _vnf_fields(store, record, loaded)
         else:
             fields, problems = await _nsd_fields(store, record, loaded, late_binding)
+        fields["signature"] = stored_signature(loaded.files.security)
     if problems:
         return _failed(record, problems), None
     described = record.but(**fields)
@@ -192,7 +200,8 @@ async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:
     with ctx[SCRATCH].directory("onboard") as work:
         try:
             late = bool(ctx.params.get("lateBinding"))
-            done, model = await _process(store, record, Path(work), late)
+            policy = policy_from(ctx.params)
+            done, model = await _process(store, record, Path(work), late, policy)
         except (LeaseLost, TransientError, StoreUnavailable, ConnectionError, TimeoutError):
             raise  # the runner retries or hands the job over
         except Exception:

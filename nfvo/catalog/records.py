@@ -34,7 +34,8 @@ class StoredFile(BaseModel):
     blob_key: str
     size: int
     sha256: str
-    role: str = "artifact"  # artifact | image | descriptor | manifest | meta | certificate
+    # artifact | image | descriptor | manifest | meta | certificate | signature
+    role: str = "artifact"
     non_mano_set: str | None = None
 
 
@@ -68,6 +69,22 @@ class StoredImage(BaseModel):
     image_path: str
 
 
+class StoredSignature(BaseModel):
+    """The signature a package verified with at onboarding (SOL004/SOL007 clause 5)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    security_option: str  # OPTION_1 (signed manifest) | OPTION_2 (signed envelope)
+    signer: str
+    issuer: str
+    certificate_sha256: str
+    chain: list[str] = Field(default_factory=list)
+    signing_time: str | None = None
+    artifacts: dict[str, str] = Field(
+        default_factory=dict, description="Artifact path -> signer, for artifacts signed alone."
+    )
+
+
 class CatalogRecord(BaseModel):
     """One VNF package, NSD or PNFD, as stored."""
 
@@ -97,6 +114,7 @@ class CatalogRecord(BaseModel):
     vnf_package_ids: list[str] = Field(default_factory=list)
     files: list[StoredFile] = Field(default_factory=list)
     images: list[StoredImage] = Field(default_factory=list)
+    signature: StoredSignature | None = None  # None: not signed (or not checked)
     failure: list[StoredProblem] | None = None
     job_id: str | None = None
 

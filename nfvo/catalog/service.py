@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -36,6 +37,7 @@ from nfvo.catalog.files import content_key
 from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
+from nfvo.catalog.signatures import PARAM, policy_params
 from nfvo.catalog.store import CatalogStore, Listed, noun
 from nfvo.catalog.uploads import onboarding_key, upload_lease
 from nfvo.catalog.views import CONTENT_INDEX
@@ -58,6 +60,8 @@ class CatalogLimits:
     late_binding: bool = False
     upload_timeout: float = 300.0
     allow_private: bool = False
+    signature_policy: str = "verify-if-present"
+    trust_anchors: Callable[[str], Path | None] = lambda project: None
 
 
 def _now() -> str:
@@ -297,6 +301,9 @@ class Catalogue:
             "kind": record.kind.value,
             "id": record.id,
             "lateBinding": self.limits.late_binding,
+            PARAM: policy_params(
+                self.limits.signature_policy, self.limits.trust_anchors(record.owner)
+            ),
             **extra,
         }
         job = await self.jobs.enqueue(

@@ -18,6 +18,7 @@ from nfvo.catalog.wire import (
     NsdInfo,
     NsdLinks,
     OnboardingFailureDetails,
+    PackageSignature,
     PnfdInfo,
     PnfdLinks,
     ProblemEntry,
@@ -122,6 +123,26 @@ def _checksum(record: CatalogRecord) -> Checksum | None:
     return Checksum(algorithm=SHA256, hash=record.content_sha256)
 
 
+def _signature(record: CatalogRecord) -> PackageSignature | None:
+    signed = record.signature
+    if signed is None:
+        return None
+    return PackageSignature(
+        security_option=signed.security_option,
+        signer=signed.signer,
+        issuer=signed.issuer,
+        certificate_sha256=signed.certificate_sha256,
+        chain=signed.chain,
+        signing_time=signed.signing_time,
+        signed_artifacts=signed.artifacts or None,
+    )
+
+
+def _artifact_metadata(record: CatalogRecord, path: str) -> dict[str, Any] | None:
+    signer = record.signature.artifacts.get(path) if record.signature else None
+    return {"signedBy": signer} if signer else None
+
+
 def vnf_pkg_info(record: CatalogRecord) -> VnfPkgInfo:
     base = resource_href(record)
     images = [
@@ -147,10 +168,14 @@ def vnf_pkg_info(record: CatalogRecord) -> VnfPkgInfo:
             artifact_path=item.path,
             checksum=Checksum(algorithm=SHA256, hash=item.sha256),
             non_mano_artifact_set_id=item.non_mano_set,
+            metadata=_artifact_metadata(record, item.path),
         )
         for item in record.files_with("artifact")
     ]
     onboarded = record.descriptor_id is not None
+    # an unsigned package is reported as option 1 (SOL005 has no value for "none"); who
+    # signed, if anyone, is in packageSignature
+    security_option = record.signature.security_option if record.signature else "OPTION_1"
     return VnfPkgInfo(
         id=record.id,
         vnfd_id=record.descriptor_id,
@@ -159,7 +184,7 @@ def vnf_pkg_info(record: CatalogRecord) -> VnfPkgInfo:
         vnf_software_version=record.software_version,
         vnfd_version=record.descriptor_version,
         checksum=_checksum(record),
-        package_security_option="OPTION_1" if onboarded else None,
+        package_security_option=security_option if onboarded else None,
         software_images=images if onboarded else None,
         additional_artifacts=artifacts if onboarded else None,
         onboarding_state=record.onboarding_state,
@@ -168,6 +193,7 @@ def vnf_pkg_info(record: CatalogRecord) -> VnfPkgInfo:
         vnfm_info=record.vnfm_info or None,
         user_defined_data=record.user_defined_data or None,
         onboarding_failure_details=failure_details(record.failure) if record.failure else None,
+        package_signature=_signature(record),
         links=VnfPkgLinks(
             self_=Link(href=base),
             vnfd=Link(href=f"{base}/vnfd"),
@@ -205,6 +231,7 @@ def nsd_info(record: CatalogRecord) -> NsdInfo:
         nsd_operational_state=record.operational_state,
         nsd_usage_state=record.usage_state,
         user_defined_data=record.user_defined_data or None,
+        package_signature=_signature(record),
         links=NsdLinks(self_=Link(href=base), nsd_content=Link(href=f"{base}/nsd_content")),
     )
 

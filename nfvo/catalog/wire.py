@@ -111,12 +111,26 @@ class VnfPackageSoftwareImageInfo(WireModel):
 
 
 class VnfPackageArtifactInfo(WireModel):
-    """SOL005 clause 9.5.3.3."""
+    """SOL005 clause 9.5.3.3; ``metadata.signedBy`` names who signed the artifact alone."""
 
     artifact_path: str
     checksum: Checksum
     is_encrypted: bool = False
     non_mano_artifact_set_id: str | None = None
+    metadata: KeyValuePairs | None = None
+
+
+class PackageSignature(WireModel):
+    """Our extension of VnfPkgInfo and NsdInfo (docs/api.md): who signed the package, as
+    verified at onboarding against the configured trust anchors."""
+
+    security_option: str
+    signer: str
+    issuer: str
+    certificate_sha256: str
+    chain: list[str]
+    signing_time: str | None = None
+    signed_artifacts: dict[str, str] | None = None  # path -> signer, for those signed alone
 
 
 class VnfPkgLinks(WireModel):
@@ -144,6 +158,7 @@ class VnfPkgInfo(WireModel):
     vnfm_info: list[str] | None = None
     user_defined_data: KeyValuePairs | None = None
     onboarding_failure_details: OnboardingFailureDetails | None = None
+    package_signature: PackageSignature | None = None
     links: VnfPkgLinks = Field(alias="_links")
 
 
@@ -192,6 +207,7 @@ class NsdInfo(WireModel):
     nsd_operational_state: OperationalState
     nsd_usage_state: UsageState
     user_defined_data: KeyValuePairs | None = None
+    package_signature: PackageSignature | None = None
     links: NsdLinks = Field(alias="_links")
 
 

@@ -23,6 +23,7 @@ import orjson
 import yaml
 
 from descriptors.build import build_package
+from descriptors.package_security import PackageSigner
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.config import Settings
 from nfvo.sol.callbacks import basic_header
@@ -339,12 +340,15 @@ async def _with(cli: CliContext, face: Face, call: Callable[[CatalogClient], Any
         return await call(client)
 
 
-def _build_all(packages_dir: Path, work: Path) -> tuple[list[Path], list[Path]]:
-    """Every shipped source built: (VNF package CSARs, NSD CSARs)."""
+def _build_all(packages_dir: Path, work: Path, signer: Signing) -> tuple[list[Path], list[Path]]:
+    """Every shipped source built (and signed as ``signer`` says): (VNF packages, NSDs)."""
     sources = sorted(p for p in packages_dir.iterdir() if p.is_dir())
-    vnfs = [build_package(s, work) for s in sources if not _is_nsd(s)]
-    nsds = [build_package(s, work) for s in sources if _is_nsd(s)]
+    vnfs = [build_package(s, work, signer(s)) for s in sources if not _is_nsd(s)]
+    nsds = [build_package(s, work, signer(s)) for s in sources if _is_nsd(s)]
     return vnfs, nsds
+
+
+Signing = Callable[[Path], PackageSigner | None]
 
 
 async def onboard_shipped(
@@ -352,13 +356,15 @@ async def onboard_shipped(
     packages_dir: Path,
     access: Access = Access(),
     done: Callable[[dict[str, Any]], None] | None = None,
+    signer: Signing = lambda source: None,
 ) -> list[dict[str, Any]]:
-    """Build and onboard every shipped package (VNF packages first, then NSDs), waiting
-    for each; the final rows of both, as the API returns them, each also given to
-    ``done`` as it ends. For ``make demo``."""
+    """Build (signed by ``signer(source tree)``, when it gives one) and onboard every
+    shipped package (VNF packages first, then NSDs), waiting for each; the final rows of
+    both, as the API returns them, each also given to ``done`` as it ends. For ``make
+    demo``."""
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="nfvo-demo-") as work:
-        vnfs, nsds = await asyncio.to_thread(_build_all, packages_dir, Path(work))
+        vnfs, nsds = await asyncio.to_thread(_build_all, packages_dir, Path(work), signer)
         for face, archives in ((PACKAGES, vnfs), (NSDS, nsds)):
             async with CatalogClient(base_url, access, face) as client:
                 ids = [await client.onboard(archive, None) for archive in archives]

@@ -19,11 +19,21 @@ import click
 import yaml
 
 from descriptors.build import build_package
+from descriptors.package_security import PackageSigner, SecurityOption, SignaturePolicy
 from descriptors.summary import SHIPPED, describe_core
-from nfvo.cli.catalog_client import NSDS, PACKAGES, Access, CatalogClient, onboard_shipped, render
+from nfvo.cli.catalog_client import (
+    NSDS,
+    PACKAGES,
+    Access,
+    CatalogClient,
+    Signing,
+    onboard_shipped,
+    render,
+)
 from nfvo.cli.commands.package import validate
 from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.demo_ca import DemoAuthority, make_demo_authority
 from nfvo.cli.demo_cloud import boot_existing_workload, observed_site, simulated_cloud
 from nfvo.store.connection import redis_for
 from nfvo.store.embedded import free_port
@@ -31,6 +41,7 @@ from nfvo.store.events import Event, EventStream, publish, read_all
 from nfvo.store.keys import Keyspace
 from nfvo.vim.inventory import load_inventory
 
+NSD_TREE = "5gc-sa"
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
 NOT_BUILT = [
@@ -63,19 +74,43 @@ async def _store_round_trip(cli: CliContext) -> None:
         await redis.delete(keyspace.stream(EventStream.LCM))
 
 
-def _packages(ctx: click.Context) -> None:
+def _signer(authority: DemoAuthority) -> Signing:
+    """VNF packages sign their manifest and each image alone (option 1), the NSD its
+    whole CSAR (option 2): both of SOL004's security options in one run."""
+
+    def signer(tree: Path) -> PackageSigner:
+        if tree.name == NSD_TREE:
+            return authority.signer(SecurityOption.OPTION_2)
+        return authority.signer(SecurityOption.OPTION_1, artifacts=True)
+
+    return signer
+
+
+def _packages(ctx: click.Context, authority: DemoAuthority) -> None:
     with tempfile.TemporaryDirectory(prefix="nfvo-demo-") as work:
         dist = Path(work) / "dist"
         trees = sorted(path for path in SHIPPED.iterdir() if path.is_dir())
-        _heading(f"Shipped 5G-core packages: {len(trees)} built as CSARs and validated (strict)")
-        archives = [build_package(tree, dist) for tree in trees]
-        ctx.invoke(validate, paths=tuple(archives), output="table", strict=True)
+        _heading(
+            f"Shipped 5G-core packages: {len(trees)} built, signed by {authority.vendor} "
+            "(a demo CA made for this run) and validated (strict)"
+        )
+        signer = _signer(authority)
+        archives = [build_package(tree, dist, signer(tree)) for tree in trees]
+        ctx.invoke(
+            validate,
+            paths=tuple(archives),
+            output="table",
+            strict=True,
+            trust_anchors=authority.trust_anchors,
+        )
         _heading("The 5G core they describe")
-        click.echo(describe_core(Path(work) / "described", dist))
+        policy = SignaturePolicy(trust_anchors=authority.trust_anchors)
+        click.echo(describe_core(Path(work) / "described", dist, policy))
 
 
-async def _catalogue(cli: CliContext) -> None:
-    """``nfvo serve`` as its own process, every shipped package onboarded through it."""
+async def _catalogue(cli: CliContext, authority: DemoAuthority) -> None:
+    """``nfvo serve`` as its own process, every shipped package onboarded through it,
+    trusting the demo CA and nothing else."""
     _heading("SOL005 catalogue: `nfvo serve`, the shipped packages onboarded over HTTP")
     password = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory(prefix="nfvo-demo-serve-") as data:
@@ -84,6 +119,7 @@ async def _catalogue(cli: CliContext) -> None:
             "NFVO_DATA_DIR": data,  # the server's own embedded Redis unless REDIS_URL is set
             "NFVO_KEY_PREFIX": f"{cli.settings.key_prefix}-demo-{secrets.token_hex(4)}",
             "NFVO_ADMIN_PASSWORD": password,  # tokens are real: the demo is the admin client
+            "NFVO_PACKAGE_TRUST_ANCHORS": str(authority.trust_anchors),
         }
         config = ["--config", str(cli.config_file)] if cli.config_file else []
         port = str(free_port())
@@ -111,10 +147,12 @@ async def _catalogue(cli: CliContext) -> None:
             def done(row: dict[str, Any]) -> None:
                 name = row.get("vnfProductName") or row.get("nsdName")
                 state = row.get("onboardingState") or row.get("nsdOnboardingState")
-                click.echo(f"  {name:<16} {state:<10} {row['id']}")
+                signature = row.get("packageSignature")
+                signed = f"signed by {signature['signer']}" if signature else "unsigned"
+                click.echo(f"  {name:<16} {state:<10} {row['id']}  {signed}")
 
             access = Access(client=("admin", password))
-            rows = await onboard_shipped(line[1], SHIPPED, access, done)
+            rows = await onboard_shipped(line[1], SHIPPED, access, done, _signer(authority))
             if any(
                 "ERROR" in (row.get("onboardingState"), row.get("nsdOnboardingState"))
                 for row in rows
@@ -184,8 +222,10 @@ def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path, output: Path) 
     _heading("Effective configuration")
     click.echo(yaml.safe_dump(cli.settings.redacted(), sort_keys=True).rstrip())
     asyncio.run(_store_round_trip(cli))
-    _packages(ctx)
-    asyncio.run(_catalogue(cli))
+    with tempfile.TemporaryDirectory(prefix="nfvo-demo-ca-") as ca:
+        authority = make_demo_authority(Path(ca))
+        _packages(ctx, authority)
+        asyncio.run(_catalogue(cli, authority))
     _heading(f"Site inventory {inventory.name} (validated against its schema)")
     click.echo(yaml.safe_dump(load_inventory(inventory).summary(), sort_keys=False).rstrip())
     _plan(inventory, output / "placement-lab.png")

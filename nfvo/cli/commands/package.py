@@ -11,12 +11,20 @@ import orjson
 
 from descriptors.build import build_package
 from descriptors.loader import load_package
+from descriptors.package_security import (
+    PackageSigner,
+    SecurityOption,
+    SignatureMode,
+    SignaturePolicy,
+)
 from descriptors.problems import DescriptorError, Problem, Severity
 from descriptors.summary import PackageRow, package_row
 from nfvo.cli.catalog_client import PACKAGES, add_online_commands
+from nfvo.cli.context import CliContext, pass_cli
 
-_COLUMNS = ("name", "kind", "version", "size", "status")
-_HEADINGS = ("NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS")
+_COLUMNS = ("name", "kind", "version", "size", "status", "signature")
+_HEADINGS = ("NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS", "SIGNATURE")
+_OPTIONS = {"1": SecurityOption.OPTION_1, "2": SecurityOption.OPTION_2}
 
 
 @click.group("package")
@@ -35,10 +43,48 @@ def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
     show_default=True,
     help="Directory the CSAR is written to.",
 )
-def build(source: Path, out_dir: Path) -> None:
+@click.option(
+    "--sign",
+    "key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM private key to sign the package with (SOL004 clause 5).",
+)
+@click.option(
+    "--cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate of that key, then any intermediate certificates.",
+)
+@click.option(
+    "--option",
+    type=click.Choice(sorted(_OPTIONS)),
+    default="1",
+    show_default=True,
+    help="Security option: 1 signs the manifest, 2 wraps the CSAR in a signed zip.",
+)
+@click.option(
+    "--sign-artifacts",
+    is_flag=True,
+    help="With option 1, also sign each file under Files/ on its own (<file>.sig.cms).",
+)
+def build(
+    source: Path,
+    out_dir: Path,
+    key: Path | None,
+    cert: Path | None,
+    option: str,
+    sign_artifacts: bool,
+) -> None:
     """Write SOURCE (a package source tree) as a CSAR with a freshly hashed manifest."""
+    if (key is None) != (cert is None):
+        raise click.UsageError("--sign and --cert go together: the key and its certificate")
+    signer = None
+    if key is not None and cert is not None:
+        try:
+            signer = PackageSigner.from_files(key, cert, _OPTIONS[option], artifacts=sign_artifacts)
+        except ValueError as exc:
+            raise click.ClickException(f"cannot sign with {key} and {cert}: {exc}") from None
     try:
-        archive = build_package(source, out_dir)
+        archive = build_package(source, out_dir, signer)
     except DescriptorError as exc:
         _print_problems(str(source), exc.problems)
         raise SystemExit(1) from exc
@@ -56,9 +102,33 @@ def build(source: Path, out_dir: Path) -> None:
     help="A table for people or JSON for machines.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(paths: tuple[Path, ...], output: str, strict: bool) -> None:
-    """Check each package (archive or directory); exit 1 listing every error if one fails."""
-    results = [_validate_one(path, strict=strict) for path in paths]
+@click.option(
+    "--signatures",
+    type=click.Choice([mode.value for mode in SignatureMode]),
+    help="Signature policy; default: package_signature_policy.",
+)
+@click.option(
+    "--trust-anchors",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Directory of PEM roots (and CRLs) signers chain to; default: package_trust_anchors.",
+)
+@pass_cli
+def validate(
+    cli: CliContext,
+    paths: tuple[Path, ...],
+    output: str,
+    strict: bool,
+    signatures: str | None,
+    trust_anchors: Path | None,
+) -> None:
+    """Check each package (archive or directory), its signature too; exit 1 listing every
+    error if one fails."""
+    settings = cli.settings
+    policy = SignaturePolicy(
+        SignatureMode(signatures or settings.package_signature_policy),
+        trust_anchors or settings.package_trust_anchors,
+    )
+    results = [_validate_one(path, strict=strict, policy=policy) for path in paths]
     if output == "json":
         click.echo(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
     else:
@@ -70,18 +140,22 @@ def validate(paths: tuple[Path, ...], output: str, strict: bool) -> None:
         raise SystemExit(1)
 
 
-def _validate_one(path: Path, *, strict: bool) -> dict[str, Any]:
+def _validate_one(path: Path, *, strict: bool, policy: SignaturePolicy) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nfvo-validate-") as work:
         try:
-            loaded = load_package(path, Path(work), strict=strict)
+            loaded = load_package(path, Path(work), strict=strict, signatures=policy)
         except DescriptorError as exc:
-            row = PackageRow(name=path.name, kind="?", version="", size="", status="invalid")
-            problems = exc.problems
+            row = PackageRow(
+                name=path.name, kind="?", version="", size="", status="invalid", signature=""
+            )
+            problems, security = exc.problems, None
         else:
             row, problems = package_row(loaded), list(loaded.warnings)
+            security = loaded.files.security
     return {
         "path": str(path),
         "row": row,
+        "signature": security.model_dump(mode="json") if security else None,
         "problems": [p.model_dump(mode="json") for p in problems],
     }
 

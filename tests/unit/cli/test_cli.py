@@ -61,6 +61,9 @@ def test_demo_runs_on_embedded_defaults(
     onboarded = [line for line in result.output.splitlines() if "ONBOARDED" in line]
     assert len(onboarded) == 20  # as each ends, then listed through the API
     assert any(line.split()[0] == "5gc-sa" for line in onboarded)
+    vendor = "signed by CN=nfvo demo 5G-core vendor,O=nfvo demo"
+    assert sum(line.endswith(vendor) for line in onboarded) == 10  # as each ends
+    assert f"{vendor} (option 2)" in offline and f"{vendor} (option 1)" in offline
     assert "GET /vnfpkgm/v2/vnf_packages: 9 entries" in result.output
     leftovers = redis_lib.Redis.from_url(redis_url).keys(f"{Settings().key_prefix}-demo-*")
     assert leftovers == []  # the demo's server left a shared Redis as it found it

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from nfvo.cli.main import cli
+from tests.support.pki import Authority
 
 PACKAGES = Path(__file__).resolve().parents[3] / "descriptors" / "packages"
 
@@ -47,9 +48,11 @@ def test_validate_prints_one_row_per_package(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["package", "validate", *paths])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS"]
-    assert lines[1].split() == ["nfvo-5gc-nrf", "vnf", "1.0.0", "1", "VDU", "valid"]
-    assert lines[2].split() == ["5gc-sa", "nsd", "1.0.0", "9", "VNF", "profiles", "valid"]
+    assert lines[0].split() == ["NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS", "SIGNATURE"]
+    assert lines[1].split() == ["nfvo-5gc-nrf", "vnf", "1.0.0", "1", "VDU", "valid", "unsigned"]
+    assert lines[2].split() == [
+        "5gc-sa", "nsd", "1.0.0", "9", "VNF", "profiles", "valid", "unsigned"
+    ]  # fmt: skip
     assert len(lines) == 4
 
 
@@ -77,3 +80,55 @@ def test_validate_table_lists_errors_and_fails(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "invalid" in result.output
     assert "galaxy" in result.output and "amf_vnfd.yaml" in result.output
+
+
+@pytest.mark.parametrize("option", ["1", "2"])
+def test_build_signs_and_validate_shows_the_signer(option: str, tmp_path: Path) -> None:
+    root = Authority.root("CLI Root")
+    vendor = root.issue("CLI Vendor")
+    key, cert = vendor.write(tmp_path / "vendor")
+    anchors = tmp_path / "anchors"
+    root.write_anchor(anchors)
+    built = CliRunner().invoke(
+        cli,
+        ["package", "build", str(PACKAGES / "nrf"), "-o", str(tmp_path / "out"),
+         "--sign", str(key), "--cert", str(cert), "--option", option, "--sign-artifacts"],
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    archive = built.output.strip()
+    shown = CliRunner().invoke(
+        cli, ["package", "validate", "--trust-anchors", str(anchors), "-o", "json", archive]
+    )
+    assert shown.exit_code == 0, shown.output
+    [report] = orjson.loads(shown.output)
+    assert report["row"]["signature"] == f"signed by {vendor.subject} (option {option})"
+    assert report["signature"]["option"] == f"OPTION_{option}"
+    table = CliRunner().invoke(
+        cli, ["package", "validate", "--trust-anchors", str(anchors), archive]
+    )
+    assert f"signed by {vendor.subject}" in table.output
+    elsewhere = tmp_path / "elsewhere"
+    Authority.root("Elsewhere").write_anchor(elsewhere)
+    refused = CliRunner().invoke(
+        cli, ["package", "validate", "--trust-anchors", str(elsewhere), archive]
+    )
+    assert refused.exit_code == 1
+    assert "which is not a trust anchor" in refused.output
+    off = CliRunner().invoke(cli, ["package", "validate", "--signatures", "off", archive])
+    assert off.exit_code == 0, off.output
+
+
+def test_signing_needs_a_key_that_fits_its_certificate(tmp_path: Path) -> None:
+    root = Authority.root("CLI Root")
+    key, _ = root.issue("One").write(tmp_path / "one")
+    _, cert = root.issue("Two").write(tmp_path / "two")
+    source = str(PACKAGES / "nrf")
+    alone = CliRunner().invoke(cli, ["package", "build", source, "--sign", str(key)])
+    assert alone.exit_code == 2 and "--sign and --cert go together" in alone.output
+    mismatched = CliRunner().invoke(
+        cli,
+        ["package", "build", source, "-o", str(tmp_path), "--sign", str(key), "--cert", str(cert)],
+    )
+    assert mismatched.exit_code == 1
+    assert "the signing key does not belong to the certificate" in mismatched.output
+    assert "Traceback" not in mismatched.output

@@ -82,3 +82,44 @@ def test_different_content_under_one_name_is_parsed_again(tmp_path: Path) -> Non
     path.write_text("a: 2\n")
     assert load_yaml(path) == {"a": 2}
     assert DOCUMENTS.misses == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "family", "kind"),
+    [
+        ("https://forge.etsi.org/rep/nfv/SOL001/raw/v2.6.1/etsi_nfv_sol001_common_types.yaml",
+         "v2", "common"),
+        ("https://forge.etsi.org/rep/nfv/SOL001/raw/v2.7.1/etsi_nfv_sol001_vnfd_types.yaml",
+         "v2", "vnfd"),
+        ("https://forge.etsi.org/rep/nfv/SOL001/raw/2.8.1/etsi_nfv_sol001_nsd_types.yaml",
+         "v2", "nsd"),
+        ("https://forge.etsi.org/rep/nfv/SOL001/-/raw/v3.5.1/etsi_nfv_sol001_vnfd_types.yaml",
+         "v3", "vnfd"),
+        ("https://forge.etsi.org/rep/nfv/SOL001/-/raw/v4.4.1/etsi_nfv_sol001_common_types.yaml"
+         "?ref_type=tags", "v3", "common"),
+        ("https://forge.etsi.org/rep/nfv/SOL001/raw/tag/v3.3.1/etsi_nfv_sol001_pnfd_types.yaml",
+         "v3", "pnfd"),
+        ("https://forge.etsi.org/rep/nfv/SOL001/raw/branch/v4.2.1/etsi_nfv_sol001_vnfd_types.yaml",
+         "v3", "vnfd"),
+        ("http://forge.etsi.org/gitlab/nfv/SOL001/raw/v2.5.1/etsi_nfv_sol001_vnfd_types.yaml",
+         "v2", "vnfd"),
+        ("https://forge.etsi.org/rep/nfv/sol001/-/blob/v4.3.1/etsi_nfv_sol001_nsd_types.yaml",
+         "v3", "nsd"),
+    ],
+)  # fmt: skip
+def test_every_form_of_forge_url_resolves_to_its_family(url: str, family: str, kind: str) -> None:
+    resolved = TypeLibrary.project().resolve_url(url)
+    assert resolved is not None and resolved.parent.name == family and resolved.stem == kind
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://forge.etsi.org/rep/nfv/SOL002/raw/v2.6.1/etsi_nfv_sol001_common_types.yaml",
+        "https://forge.example.org/rep/nfv/SOL001/raw/v2.6.1/etsi_nfv_sol001_common_types.yaml",
+        "https://forge.etsi.org/rep/nfv/SOL001/raw/v2.6.1/etsi_nfv_sol001_other_types.yaml",
+        "https://forge.etsi.org/rep/nfv/SOL001/raw/v9.9.9/etsi_nfv_sol001_vnfd_types.yaml",
+    ],
+)
+def test_other_urls_are_not_mistaken_for_the_forge(url: str) -> None:
+    assert TypeLibrary.project().resolve_url(url) is None

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from descriptors.digests import FileDigests
 from descriptors.manifest import (
     DigestAlgorithm,
     DigestClaim,
@@ -152,13 +153,22 @@ def test_matching_digest_passes(package: Path, algorithm: str) -> None:
     assert name is not None
     digest = hashlib.new(name.value.replace("-", ""), b"artifact\n").hexdigest().upper()
     assert (
-        verify_claim(package, claim("Files/a.txt", algorithm, digest), verify=True, strict=True)
+        verify_claim(
+            package,
+            claim("Files/a.txt", algorithm, digest),
+            verify=True,
+            strict=True,
+            digests=FileDigests(),
+        )
         == []
     )
 
 
 def codes(package: Path, c: DigestClaim, *, verify: bool = True) -> list[tuple[str, str]]:
-    return [(p.code, p.severity) for p in verify_claim(package, c, verify=verify, strict=False)]
+    return [
+        (p.code, p.severity)
+        for p in verify_claim(package, c, verify=verify, strict=False, digests=FileDigests())
+    ]
 
 
 def test_digest_failures(package: Path) -> None:
@@ -190,7 +200,11 @@ def test_external_artifacts_are_recorded_not_fetched(package: Path) -> None:
     url = claim("https://images.example.net/x.qcow2", "SHA-256", "00")
     assert codes(package, url) == []
     missing = verify_claim(
-        package, claim("Files/gone.img", "SHA-256", "00"), verify=True, strict=False
+        package,
+        claim("Files/gone.img", "SHA-256", "00"),
+        verify=True,
+        strict=False,
+        digests=FileDigests(),
     )
     assert missing[-1].path == "Files/gone.img"
     assert missing[-1].file == "pkg.mf"

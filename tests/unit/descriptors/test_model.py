@@ -50,14 +50,8 @@ def test_records_are_frozen_and_strict() -> None:
 
 
 def test_consistency_checks_name_what_does_not_fit() -> None:
-    from descriptors.model import (
-        InstantiationLevel,
-        NsVirtualLink,
-        ScalingAspect,
-        VduCp,
-        check_nsd,
-        check_vnfd,
-    )
+    from descriptors.consistency import check_nsd, check_vnfd
+    from descriptors.model import InstantiationLevel, NsVirtualLink, ScalingAspect, VduCp
 
     base = vnfd()
     flavour = base.flavours[0].model_copy(

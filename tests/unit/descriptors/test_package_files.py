@@ -19,9 +19,11 @@ CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "pac
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus is absent")
 
 #: Each refused corpus package: the error codes it must raise and the artifacts named.
+#: Tacker's samples leave their software images out (its test helpers add them when
+#: they build a package), so as stored they lack what their VNFDs name.
 REFUSED = {
     "csar_meta_and_manifest_checksums": (
-        {"missing-artifact"},
+        {"missing-artifact", "missing-image"},
         {"Scripts/install.sh", "Files/images/cirros.img"},
     ),
     "free5gc_cnf": (
@@ -32,22 +34,29 @@ REFUSED = {
         {"checksum-malformed", "missing-artifact"},
         {"Scripts/modify_config.sh", "Scripts/free5gc_mgmt.py"},
     ),
+    "helloworld3_sriov_df": (
+        {"image-path"},
+        {"topology_template.node_templates.VDU1.artifacts.sw_image.file"},
+    ),
+    "single_file_vnfd_sriov": (
+        {"missing-image"},
+        {"topology_template.node_templates.VDU1.artifacts.sw_image.file"},
+    ),
     "tacker_single_yaml_with_manifest": (
-        {"missing-artifact"},
+        {"missing-artifact", "missing-image"},
         {"Files/images/cirros-0.5.2-x86_64-disk.img", "Files/kubernetes/deployment.yaml"},
     ),
     "tacker_vnfpkgm2": (
-        {"missing-artifact"},
+        {"missing-artifact", "missing-image"},
         {"Files/images/cirros-0.5.2-x86_64-disk.img", "Scripts/install.sh"},
+    ),
+    "v2_basic_lcms_max": (
+        {"missing-image"},
+        {"topology_template.node_templates.VDU1-VirtualStorage.artifacts.sw_image.file"},
     ),
 }
 #: Each accepted corpus package: its entry definitions (relative to the root).
-ACCEPTED = {
-    "helloworld3_sriov_df": "helloworld3_df_simple.yaml",
-    "practical_vnf_package": "Definitions/Node.yaml",
-    "single_file_vnfd_sriov": "vnfd_helloworld_single.yaml",
-    "v2_basic_lcms_max": "Definitions/v2_sample1_top.vnfd.yaml",
-}
+ACCEPTED = {"practical_vnf_package": "Definitions/Node.yaml"}
 
 
 def zip_tree(tree: Path, target: Path) -> Path:
