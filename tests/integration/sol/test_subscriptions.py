@@ -45,7 +45,7 @@ async def notifier(redis: aioredis.Redis, keyspace: Keyspace) -> AsyncIterator[N
 async def client(
     tmp_path: Path, redis: aioredis.Redis, keyspace: Keyspace, notifier: Notifier
 ) -> AsyncIterator[Client]:
-    auth = authentication_from_settings(secured_settings(tmp_path))
+    auth = authentication_from_settings(secured_settings(tmp_path), redis, keyspace)
     app = secured_app(redis, keyspace, auth, notifier)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
