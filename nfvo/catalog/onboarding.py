@@ -25,7 +25,6 @@ from redis.exceptions import RedisError
 from descriptors.loader import LoadedPackage, load_package
 from descriptors.problems import DescriptorError, Problem, Severity
 from descriptors.stored import stored_document
-from nfvo.catalog.access import resolves_for
 from nfvo.catalog.fetch import fetch_step
 from nfvo.catalog.files import collect_files, package_path, pnfd_summary, write_source
 from nfvo.catalog.notices import Event, Notices
@@ -64,18 +63,6 @@ def _stored(problems: Sequence[Problem]) -> list[StoredProblem]:
     return [StoredProblem(**problem.model_dump(mode="json")) for problem in errors]
 
 
-async def _packages_of(store: CatalogStore, vnfd_id: str, project: str) -> list[CatalogRecord]:
-    """The onboarded VNF packages of ``vnfd_id`` an NSD of ``project`` may compose: its
-    own project's first, then shared ones; never another project's private ones, so
-    nothing onboarding says names what another tenant owns (catalog/access.py)."""
-    found = [
-        record
-        for record in await store.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id)
-        if resolves_for(project, record)
-    ]
-    return sorted(found, key=lambda record: record.owner != project)
-
-
 async def _vnf_fields(
     store: CatalogStore, record: CatalogRecord, loaded: LoadedPackage
 ) -> tuple[dict[str, Any], list[Problem]]:
@@ -84,7 +71,7 @@ async def _vnf_fields(
         return {}, [_problem("this is not a VNF package: its descriptor has no VNF node", "kind")]
     duplicates = [
         other.id
-        for other in await _packages_of(store, vnfd.descriptor_id, record.owner)
+        for other in await store.composable(vnfd.descriptor_id, record.owner)
         if other.owner == record.owner and other.id != record.id
     ]
     if duplicates:
@@ -133,7 +120,7 @@ async def _nsd_fields(
     package_ids: list[str] = []
     missing: list[str] = []
     for vnfd_id in wanted:
-        found = await _packages_of(store, vnfd_id, record.owner)
+        found = await store.composable(vnfd_id, record.owner)
         package_ids += [package.id for package in found[:1]]
         if not found:
             missing.append(vnfd_id)
