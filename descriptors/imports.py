@@ -7,6 +7,13 @@ a local file of a :class:`TypeLibrary` (the project's own definitions in
 is a :class:`Problem`. A bare ETSI file name that the package imports without shipping
 it resolves to the library too (Tacker's packages rely on this), with a warning.
 
+A package is a stranger's input, and an import is a path it chooses: a relative
+import resolves only to a YAML file inside the package (one ``yaml_guard`` has
+checked), through no symbolic link. An absolute path, one that climbs out of the
+package (``../../etc/passwd``, ``/proc/self/environ``, ``/dev/zero``) or a repository
+import is refused on its name alone, before anything is read, so no finding can
+quote a file of the host.
+
 tosca-parser re-reads and re-parses every import each time a template mentions it,
 several times per template; :func:`load_yaml` keeps parsed documents keyed by the
 SHA-256 of their bytes (packages ship slightly different copies under the same
@@ -16,13 +23,14 @@ names), so a type file is parsed once per process.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -49,6 +57,8 @@ _MAJOR_BY_TOSCA_VERSION = {"tosca_simple_yaml_1_2": "2", "tosca_simple_yaml_1_3"
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CACHE_SIZE = 256
+#: What a package may import by path: the files the YAML guard checked.
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -157,13 +167,16 @@ class ImportSession:
             self.problems.append(problem)
 
     def load(self, path: Path | str) -> Any:
-        """The document tosca-parser asked for: library files flattened, others as is."""
+        """The document tosca-parser asked for: library files flattened, package files as
+        they are, anything else refused unread (PermissionError)."""
         local = Path(path)
         if self.library.contains(local):
             document: Any = load_library_file(self.library, local)
-        else:
+        elif local.resolve().is_relative_to(self.root.resolve()):
             self.loaded[self.relative(local)] = local
             document = load_yaml(local)
+        else:
+            raise PermissionError("not a file of the package")
         if isinstance(document, dict):
             # tosca-parser keeps no artifact types; artifact checks need them
             self.artifact_types.update(document.get("artifact_types") or {})
@@ -200,7 +213,14 @@ class ImportSession:
             return local
         if importer is None:
             return None
-        local_path = Path(importer).parent / target
+        local_path = self._in_package(importer, target)
+        if isinstance(local_path, Problem):
+            self.add(
+                local_path.model_copy(
+                    update={"file": where, "path": "imports", "line": _line_of(importer, target)}
+                )
+            )
+            return None
         if local_path.is_file():
             return local_path
         bare = ETSI_FILE_NAME.match(target)
@@ -216,6 +236,34 @@ class ImportSession:
             )
         )
         return None
+
+    def _in_package(self, importer: str, target: str) -> Path | Problem:
+        """Where ``target``, relative to ``importer``, lies in the package; or why it may
+        not be read. Decided on the names alone: nothing outside is touched."""
+        root = self.root.resolve()
+        directory = Path(importer).resolve().parent
+        outside = Problem(
+            message=f'imports "{target[:200]}", which is outside the package; a package '
+            "imports its own files by relative path, and SOL001 type files by their URL",
+            code="outside-import",
+        )
+        if PurePosixPath(target).is_absolute() or not directory.is_relative_to(root):
+            return outside
+        joined = posixpath.normpath(posixpath.join(directory.relative_to(root).as_posix(), target))
+        if joined == ".." or joined.startswith("../"):
+            return outside
+        found = resolve_in_package(self.root, joined)
+        if isinstance(found, Problem):
+            return outside.model_copy(
+                update={"message": f'imports "{target[:200]}": {found.message}'}
+            )
+        if not target.lower().endswith(YAML_SUFFIXES):
+            return Problem(
+                message=f'imports "{target[:200]}", which is not a YAML file of the package '
+                "(.yaml or .yml)",
+                code="import-not-yaml",
+            )
+        return found
 
     def _bare_etsi_name(self, importer: str, target: str, kind: str, where: str | None) -> Path:
         document = load_yaml(importer) or {}

@@ -11,12 +11,22 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from nfvo.log import mask_url_password
 
 CONFIG_FILE_VARIABLE = "NFVO_CONFIG"
 
@@ -56,11 +66,30 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         return dict(self._values)
 
 
+MIN_SECRET_LENGTH = 16
+MIN_SECRET_DISTINCT = 8
+
+
+def _strong(secret: SecretStr) -> SecretStr:
+    """A token endpoint's secret must resist guessing; the message never quotes it."""
+    text = secret.get_secret_value()
+    if len(text) < MIN_SECRET_LENGTH or len(set(text)) < MIN_SECRET_DISTINCT:
+        raise ValueError(
+            f"a client secret needs at least {MIN_SECRET_LENGTH} characters, "
+            f"{MIN_SECRET_DISTINCT} of them different (generate one: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+        )
+    return secret
+
+
+StrongSecret = Annotated[SecretStr, AfterValidator(_strong)]
+
+
 class AuthClient(BaseModel):
     """A client of the built-in token endpoint (client credentials grant)."""
 
     client_id: str = Field(min_length=1)
-    client_secret: SecretStr
+    client_secret: StrongSecret
     scopes: list[str] = Field(default_factory=list)
     project: str = Field(default="default", min_length=1)
 
@@ -106,8 +135,9 @@ class Settings(BaseSettings):
         default="restart",
         description="When the owned embedded Redis dies: start it again, or exit non-zero.",
     )
-    admin_password: SecretStr | None = Field(
-        default=None, description="Password of the built-in admin client (embedded mode)."
+    admin_password: StrongSecret | None = Field(
+        default=None,
+        description="Password of the built-in admin client (embedded mode); 16 characters or more.",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -166,6 +196,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a finished job's records (and parameters) are kept; 0 keeps them.",
     )
+    callback_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Non-global networks (CIDR) that subscribers' callbacks and token "
+        "endpoints may be on; others must be public addresses.",
+    )
     nfvo_url: str = Field(
         default="http://127.0.0.1:9090", description="The REST API the online CLI commands use."
     )
@@ -199,8 +234,11 @@ class Settings(BaseSettings):
         return self.package_project_trust_anchors.get(project, self.package_trust_anchors)
 
     def redacted(self) -> dict[str, Any]:
-        """The settings for display: secrets masked, paths as text."""
-        return self.model_dump(mode="json")
+        """The settings for display: secrets masked (URL passwords too), paths as text."""
+        return {
+            name: mask_url_password(value) if isinstance(value, str) else value
+            for name, value in self.model_dump(mode="json").items()
+        }
 
 
 # The file named on the command line; pydantic-settings builds its sources inside the

@@ -32,6 +32,8 @@ _SECRET_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+# The password of a URL's userinfo: redis://:PASSWORD@host, https://user:PASSWORD@host.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)[^@/?#\s]+@", re.I)
 
 # Attributes every LogRecord has; anything else came from ``extra``.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -61,7 +63,13 @@ def redact_text(text: str) -> str:
         quote = value[0] if value[:1] in {'"', "'"} else ""
         return f"{match.group('key')}{match.group('sep')}{quote}{MASK}{quote}"
 
+    text = mask_url_password(text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", _SECRET_IN_TEXT.sub(_mask, text))
+
+
+def mask_url_password(text: str) -> str:
+    """``text`` with the password of every URL in it masked (the user name stays)."""
+    return _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}@", text)
 
 
 class RedactingFilter(logging.Filter):

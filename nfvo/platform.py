@@ -118,7 +118,7 @@ class Platform:
         self.notifier = Notifier(
             redis,
             keyspace,
-            CallbackClient(),
+            CallbackClient.from_settings(settings),
             DeliveryPolicy.from_settings(settings),
             box=self.box,
         )

@@ -25,7 +25,7 @@ from nfvo.sol.subscriptions import NOTIFIER
 
 def build_app(runtime: Runtime) -> web.Application:
     """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` over ``runtime``."""
-    auth = authentication_from_settings(runtime.settings)
+    auth = authentication_from_settings(runtime.settings, runtime.redis, runtime.keyspace)
     apis = [vnfpkgm.make_app(), nsd.make_app()]
     for api in apis:
         api[CATALOGUE] = runtime.catalogue

@@ -100,7 +100,7 @@ def create_handler(api: KindApi) -> Handler:
         record = await catalogue(request).create(
             api.kind,
             getattr(body, "user_defined_data", None),
-            owner=principal_of(request).project,
+            viewer=principal_of(request),
         )
         document = wire_document(record)
         location = document["_links"]["self"]["href"]
@@ -193,6 +193,7 @@ def content_handler(api: KindApi) -> Handler:
         record = await _record(api, request)
         assert record.content_key is not None and record.content_size is not None
         media = record.content_type if record.content_type == TEXT else ZIP
+        check_accept(request, (media,))  # the content as onboarded, in no other type
         blobs = catalogue(request).store.blobs
         return await send_blob(request, blobs, record.content_key, record.content_size, media)
 

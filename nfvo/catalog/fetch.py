@@ -2,20 +2,17 @@
 
 The NFVO fetches what a client names, so the fetch is bounded in size and time and
 refuses loopback, link-local, private and other non-global addresses (server-side
-request forgery) unless the ``upload_allow_private`` setting allows them. Redirects
-are not followed: a public address could otherwise redirect to a private one.
-Limit: the name is resolved for the check and again by the HTTP client, so a DNS
-answer that changes in between (rebinding) is not caught.
+request forgery, ``nfvo.sol.addresses``) unless the ``upload_allow_private`` setting
+allows them: once when the request arrives (a 400), and again on the connection the
+job makes, which connects only to the addresses it checked. Redirects are not
+followed: a public address could otherwise redirect to a private one. No refusal
+says what a name resolves to, so a client cannot map the operator's network with it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -24,6 +21,7 @@ from descriptors.problems import Problem
 from nfvo.catalog.records import Kind, StoredProblem
 from nfvo.catalog.store import CatalogStore
 from nfvo.catalog.wire import OnboardingState
+from nfvo.sol.addresses import AddressPolicy, AddressRefused
 from nfvo.sol.callbacks import basic_header
 from nfvo.sol.problems import InvalidRequest
 from nfvo.store.blobs import BLOBS, BlobTooLarge
@@ -41,26 +39,15 @@ def _refuse(uri: str, why: str) -> FetchRefused:
 
 async def check_uri(uri: str, *, allow_private: bool) -> None:
     """400 unless ``uri`` is http(s) to a host whose every address may be fetched."""
-    parts = urlsplit(uri)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise _refuse(uri, "only http and https URIs with a host can be fetched")
-    if allow_private:
-        return
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, port, type=socket.SOCK_STREAM
-        )
-    except (OSError, ValueError) as exc:
-        raise _refuse(uri, f"the host cannot be resolved ({exc})") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            raise _refuse(
-                uri,
-                f"{parts.hostname} resolves to {address}, a loopback, link-local or private "
-                "address; the upload_allow_private setting allows these",
-            )
+        await AddressPolicy(allow_private=allow_private).resolve(uri)
+    except AddressRefused:
+        raise _refuse(
+            uri,
+            "only http(s) URIs whose host resolves to public addresses are fetched "
+            "(loopback, link-local and private ones only when the upload_allow_private "
+            "setting allows them)",
+        ) from None
 
 
 async def _body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
@@ -82,16 +69,18 @@ async def fetch_into(
     await check_uri(uri, allow_private=allow_private)
     headers = {"Authorization": basic_header(*auth)} if auth else {}
     bounds = aiohttp.ClientTimeout(total=time_limit)
+    connector = AddressPolicy(allow_private=allow_private).connector()
     try:
         async with (
-            aiohttp.ClientSession(timeout=bounds) as session,
+            aiohttp.ClientSession(timeout=bounds, connector=connector) as session,
             session.get(uri, allow_redirects=False, headers=headers) as response,
         ):
             if response.status != 200:
                 raise _refuse(uri, f"the server answered {response.status}, not 200")
             info = await store.blobs.put(key, _body(response), max_bytes)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise _refuse(uri, f"the fetch failed: {type(exc).__name__} {exc}") from None
+        # The exception's type only: its text names addresses and ports.
+        raise _refuse(uri, f"the fetch failed ({type(exc).__name__})") from None
     return info.size, info.sha256
 
 

@@ -65,25 +65,20 @@ def _stored(problems: Sequence[Problem]) -> list[StoredProblem]:
     return [StoredProblem(**problem.model_dump(mode="json")) for problem in errors]
 
 
-async def _others_with(
-    store: CatalogStore, kind: Kind, attribute: str, value: str, own: str
-) -> list[str]:
-    found = await store.where(kind, attribute, value)
-    return [r.id for r in found if r.id != own and r.onboarding_state is OnboardingState.ONBOARDED]
-
-
 async def _vnf_fields(
     store: CatalogStore, record: CatalogRecord, loaded: LoadedPackage
 ) -> tuple[dict[str, Any], list[Problem]]:
     vnfd = loaded.vnfd
     if vnfd is None:
         return {}, [_problem("this is not a VNF package: its descriptor has no VNF node", "kind")]
-    duplicates = await _others_with(
-        store, Kind.VNF_PACKAGE, "vnfdId", vnfd.descriptor_id, record.id
-    )
+    duplicates = [
+        other.id
+        for other in await store.composable(vnfd.descriptor_id, record.owner)
+        if other.owner == record.owner and other.id != record.id
+    ]
     if duplicates:
-        # The SOL003 face addresses packages by vnfdId (clause 10.4.2 of SOL003), so it
-        # must name one package.
+        # A vnfdId names one package per project (the SOL003 face and NSDs find
+        # packages by it).
         text = f"VNFD {vnfd.descriptor_id} is already onboarded as VNF package {duplicates[0]}"
         return {}, [_problem(text, "duplicate")]
     images = [
@@ -127,8 +122,8 @@ async def _nsd_fields(
     package_ids: list[str] = []
     missing: list[str] = []
     for vnfd_id in wanted:
-        found = await _others_with(store, Kind.VNF_PACKAGE, "vnfdId", vnfd_id, "")
-        package_ids += found[:1]
+        found = await store.composable(vnfd_id, record.owner)
+        package_ids += [package.id for package in found[:1]]
         if not found:
             missing.append(vnfd_id)
     if missing and not late_binding:

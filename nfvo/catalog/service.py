@@ -4,10 +4,13 @@ VNF packages (SOL005 clause 9.4), NSDs and PNFDs (clause 5.4) share one record a
 life: created (CREATED, DISABLED, NOT_IN_USE), content uploaded (UPLOADING), onboarded
 by a durable job (PROCESSING -> ONBOARDED + ENABLED, or ERROR with every problem).
 
-Decisions where SOL005 leaves room (docs/api.md):
-- content identical (SHA-256) to an ONBOARDED or PROCESSING entry of the same kind is
-  refused with 409 naming that entry, and the entry goes back to CREATED: the SOL003
-  face addresses packages by vnfdId, which must name one package;
+Decisions where SOL005 leaves room (docs/api.md, docs/security.md):
+- content identical (SHA-256) to an ONBOARDED or PROCESSING entry of the same kind and
+  the same project is refused with 409 naming that entry, and the entry goes back to
+  CREATED: a vnfdId names one package per project. Another project's entries are
+  never compared with, so no refusal tells a tenant what another one holds;
+- ``userDefinedData["nfvo.shared"]`` (publishing a VNF package to every project's
+  NSDs) is set or cleared by an administrator only (403 for anyone else);
 - PATCH to the state the entry already has, or of the operational state of an entry
   not ONBOARDED, is a 409;
 - DELETE needs DISABLED and NOT_IN_USE (clauses 9.4.3.3.5, 5.4.3.3.5) and no onboarding
@@ -31,7 +34,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from descriptors.stored import StoredDescriptor
-from nfvo.catalog.access import Viewer, may_change, may_read
+from nfvo.catalog.access import SHARED, Viewer, is_shared, may_change, may_read
 from nfvo.catalog.fetch import check_uri, seal_credentials
 from nfvo.catalog.files import content_key
 from nfvo.catalog.notices import Event, Notices
@@ -44,8 +47,9 @@ from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
 from nfvo.sol.notifications import Notifier
-from nfvo.sol.problems import Conflict, InvalidRequest, NotFound
+from nfvo.sol.problems import Conflict, Forbidden, InvalidRequest, NotFound
 from nfvo.sol.tenancy import OWNER, READ_ONBOARDED_SCOPE
+from nfvo.sol.tokens import Principal
 from nfvo.store.blobs import BlobStore
 from nfvo.store.jobs import Jobs
 from nfvo.store.keys import Keyspace
@@ -62,6 +66,14 @@ class CatalogLimits:
     allow_private: bool = False
     signature_policy: str = "verify-if-present"
     trust_anchors: Callable[[str], Path | None] = lambda project: None
+
+
+def _check_sharing(viewer: Viewer, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    if before.get(SHARED) != after.get(SHARED) and viewer is not None and not viewer.is_admin:
+        raise Forbidden(
+            f"only an administrator may set or clear userDefinedData {SHARED!r}, which "
+            "publishes a VNF package to every project"
+        )
 
 
 def _now() -> str:
@@ -99,14 +111,17 @@ class Catalogue:
         return record, version
 
     async def create(
-        self, kind: Kind, user_defined_data: Mapping[str, Any] | None, *, owner: str
+        self, kind: Kind, user_defined_data: Mapping[str, Any] | None, *, viewer: Principal
     ) -> CatalogRecord:
+        """A new entry owned by ``viewer``'s project."""
+        data = dict(user_defined_data or {})
+        _check_sharing(viewer, {}, data)
         record = CatalogRecord(
             id=str(uuid.uuid4()),
             kind=kind,
             created_at=_now(),
-            owner=owner,
-            user_defined_data=dict(user_defined_data or {}),
+            owner=viewer.project,
+            user_defined_data=data,
         )
         await self.store.repository(kind).create(record.id, record.to_document())
         return record
@@ -189,7 +204,9 @@ class Catalogue:
             updated = updated.but(operational_state=state)
         if "user_defined_data" in changes:
             patched = merge_patch(record.user_defined_data, changes["user_defined_data"])
-            updated = updated.but(user_defined_data=patched if isinstance(patched, dict) else {})
+            data = patched if isinstance(patched, dict) else {}
+            _check_sharing(viewer, record.user_defined_data, data)
+            updated = updated.but(user_defined_data=data)
         await self.store.save(updated, version=version)
         if state is not None:
             await self.notices.announce(updated, Event.OPERATIONAL_STATE_SET)
@@ -215,18 +232,25 @@ class Catalogue:
             await self.store.blobs.delete(record.content_key)
         await self.notices.announce(record, Event.DELETED)
 
-    @contextlib.asynccontextmanager
-    async def _uploading(
+    async def _uploadable(
         self, kind: Kind, record_id: str, viewer: Viewer
-    ) -> AsyncIterator[tuple[CatalogRecord, int]]:
-        """The entry, now UPLOADING and owned by this process while the block runs (its
-        upload lease, see ``uploads.py``); 409 unless it was CREATED."""
+    ) -> tuple[CatalogRecord, int]:
+        """The entry if content may be uploaded to it now; 409 otherwise."""
         record, version = await self._load(kind, record_id, viewer)
         if record.onboarding_state is not OnboardingState.CREATED:
             raise Conflict(
                 f"{noun(kind)} {record_id} is {record.onboarding_state.value}; content can be "
                 "uploaded only once, while it is CREATED"
             )
+        return record, version
+
+    @contextlib.asynccontextmanager
+    async def _uploading(
+        self, kind: Kind, record_id: str, viewer: Viewer
+    ) -> AsyncIterator[tuple[CatalogRecord, int]]:
+        """The entry, now UPLOADING and owned by this process while the block runs (its
+        upload lease, see ``uploads.py``); 409 unless it was CREATED."""
+        record, version = await self._uploadable(kind, record_id, viewer)
         async with upload_lease(self._redis, self._keyspace, record_id):
             uploading = record.but(onboarding_state=OnboardingState.UPLOADING)
             yield uploading, await self.store.save(uploading, version=version)
@@ -245,7 +269,7 @@ class Catalogue:
             key = content_key(kind.value, record_id)
             try:
                 info = await self.store.blobs.put(key, chunks, self.limits.max_bytes)
-                await self._refuse_duplicate(kind, record_id, info.sha256)
+                await self._refuse_duplicate(record, info.sha256)
             except BaseException:
                 await self.store.blobs.delete(key)
                 await self.store.save(
@@ -262,13 +286,15 @@ class Catalogue:
             await self.store.save(processing, version=version)
             return await self._enqueue(processing, {})
 
-    async def _refuse_duplicate(self, kind: Kind, record_id: str, sha256: str) -> None:
-        for other in await self.store.where(kind, CONTENT_INDEX, sha256):
+    async def _refuse_duplicate(self, record: CatalogRecord, sha256: str) -> None:
+        """409 for content the same project already has (other projects are not looked at)."""
+        for other in await self.store.where(record.kind, CONTENT_INDEX, sha256):
             busy = (OnboardingState.ONBOARDED, OnboardingState.PROCESSING)
-            if other.id != record_id and other.onboarding_state in busy:
+            mine = other.owner == record.owner and other.id != record.id
+            if mine and other.onboarding_state in busy:
                 raise Conflict(
                     f"the same content (SHA-256 {sha256[:16]}...) is already onboarded as "
-                    f"{noun(kind)} {other.id}"
+                    f"{noun(record.kind)} {other.id}"
                 )
 
     async def upload_from_uri(
@@ -280,7 +306,9 @@ class Catalogue:
         *,
         viewer: Viewer,
     ) -> CatalogRecord:
-        """Check the address now (400), fetch and onboard in the job (202)."""
+        """Check the state (409), then the address (400); fetch and onboard in the job
+        (202). A request no address could make succeed costs no name resolution."""
+        await self._uploadable(kind, record_id, viewer)
         await check_uri(uri, allow_private=self.limits.allow_private)
         async with self._uploading(kind, record_id, viewer) as (record, _):
             # Owned until the job is queued; the job owns it from then on.
@@ -321,12 +349,28 @@ class Catalogue:
         return record
 
     async def by_vnfd_id(self, vnfd_id: str, *, viewer: Viewer) -> CatalogRecord:
-        """The onboarded VNF package of ``vnfd_id`` (the SOL003 face, SOL003 clause 10.4)."""
-        for record in await self.store.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id):
-            onboarded = record.onboarding_state is OnboardingState.ONBOARDED
-            if onboarded and may_read(viewer, record):
-                return record
-        raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
+        """The onboarded VNF package of ``vnfd_id`` (the SOL003 face, SOL003 clause 10.4).
+
+        A vnfdId is unique per project, so the reader's own project's package comes
+        first, then a shared one; a vnfdId several projects onboarded, none shared, is a
+        409 rather than a guess (a guess would deploy one tenant's package for another).
+        """
+        found = [
+            record
+            for record in await self.store.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id)
+            if record.onboarding_state is OnboardingState.ONBOARDED and may_read(viewer, record)
+        ]
+        own = [r for r in found if viewer is not None and r.owner == viewer.project]
+        chosen = own or [r for r in found if is_shared(r)] or found
+        if not chosen:
+            raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
+        if len(chosen) > 1:
+            ids = ", ".join(record.id for record in chosen)
+            raise Conflict(
+                f"vnfdId {vnfd_id!r} names the onboarded VNF packages of several projects "
+                f"({ids}); none is shared, so read the one meant by its vnfPkgId"
+            )
+        return chosen[0]
 
     async def descriptor(self, record_id: str) -> StoredDescriptor:
         """For the lifecycle code: the typed VNFD or NSD stored at onboarding."""

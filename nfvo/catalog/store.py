@@ -15,9 +15,9 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored
+from nfvo.catalog.access import resolves_for
 from nfvo.catalog.records import MODEL_KIND, CatalogRecord, Kind
 from nfvo.catalog.views import index_names, index_values
-from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.problems import Conflict, NotFound
 from nfvo.store.blobs import BlobStore
 from nfvo.store.guards import Guard
@@ -132,24 +132,34 @@ class CatalogStore:
             raise NotFound(f"there is no onboarded VNF package or NSD {record_id!r}")
         return load_stored(found.document)
 
-    async def vnf_descriptor(self, vnfd_id: str) -> StoredVnfd:
-        """The stored model of the onboarded VNF package whose VNFD is ``vnfd_id``
-        (onboarding keeps vnfdId unique among onboarded packages)."""
-        for record in await self.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id):
-            if record.onboarding_state is OnboardingState.ONBOARDED:
-                stored = await self.descriptor(record.id)
-                if isinstance(stored, StoredVnfd):
-                    return stored
+    async def composable(self, vnfd_id: str, project: str) -> builtins.list[CatalogRecord]:
+        """The onboarded VNF packages of ``vnfd_id`` an NSD of ``project`` may compose: its
+        own project's first, then shared ones; never another project's private ones (a
+        vnfdId is unique per project, ``catalog/access.py``)."""
+        found = [
+            record
+            for record in await self.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id)
+            if resolves_for(project, record)
+        ]
+        return sorted(found, key=lambda record: record.owner != project)
+
+    async def vnf_descriptor(self, vnfd_id: str, *, project: str) -> StoredVnfd:
+        """The stored model of the VNF package ``vnfd_id`` names for ``project``."""
+        for record in await self.composable(vnfd_id, project):
+            stored = await self.descriptor(record.id)
+            if isinstance(stored, StoredVnfd):
+                return stored
         raise NotFound(f"no VNF package with vnfdId {vnfd_id!r} is onboarded")
 
-    async def constituents(self, nsd: StoredNsd) -> builtins.list[StoredVnfd]:
-        """The stored model of every VNFD the NSD's profiles name, found by vnfdId;
-        Conflict naming each one not onboarded (an NSD onboarded with late binding)."""
+    async def constituents(self, nsd: StoredNsd, *, project: str) -> builtins.list[StoredVnfd]:
+        """The stored model of every VNFD the NSD's profiles name, found by vnfdId as
+        ``project`` (the NSD's owner) resolves them; Conflict naming each one not
+        onboarded (an NSD onboarded with late binding)."""
         found: list[StoredVnfd] = []
         missing: list[str] = []
         for vnfd_id in nsd.vnfd_ids:
             try:
-                found.append(await self.vnf_descriptor(vnfd_id))
+                found.append(await self.vnf_descriptor(vnfd_id, project=project))
             except NotFound:
                 missing.append(vnfd_id)
         if missing:

@@ -7,10 +7,18 @@ expired one, is a 401 ProblemDetails with ``WWW-Authenticate: Bearer ...`` (RFC 
 clause 3); a token lacking the route's scope is a 403 naming it. Handlers read who is
 asking with :func:`principal_of`.
 
+An ``Authorization`` header of another scheme (``Basic``, ``Token``) carries no bearer
+token at all: 401 with the bare challenge, no error code (RFC 6750 clause 3.1); a
+``Bearer`` header without exactly one token is malformed: 400 ``invalid_request``.
+
 The built-in token endpoint (``POST /oauth2/token``, RFC 6749 clause 4.4, client
 credentials) and the issuer's keys (``GET /oauth2/jwks``) are plain root routes from
 :func:`token_routes`; their errors are RFC 6749 JSON, not ProblemDetails, because
-OAuth clients expect those.
+OAuth clients expect those. The endpoint reads at most :data:`MAX_FORM_BYTES` of form,
+refuses a client id or source address that failed too often (429, waits doubling:
+``nfvo.sol.throttle``) before looking at its secret, and names the client id it was
+asked for (:data:`CLIENT_ID`) for the audit, which keeps refusals in a stream of
+their own.
 """
 
 from __future__ import annotations
@@ -21,13 +29,16 @@ import hmac
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
+import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from nfvo.config import Settings
-from nfvo.sol.problems import Forbidden, Unauthorized
+from nfvo.sol.problems import Forbidden, InvalidRequest, Unauthorized
 from nfvo.sol.routes import Handler, route_of
+from nfvo.sol.throttle import FailureThrottle, Subject
 from nfvo.sol.tokens import (
     ADMIN_SCOPE,
     KeySource,
@@ -39,11 +50,15 @@ from nfvo.sol.tokens import (
     key_source,
     load_or_create_key,
 )
+from nfvo.store.keys import Keyspace
 
 log = logging.getLogger("nfvo.sol.auth")
 
 PRINCIPAL = web.RequestKey("PRINCIPAL", Principal)
+#: The client id a token request named (for the audit; it may be made up).
+CLIENT_ID = web.RequestKey("CLIENT_ID", str)
 REALM = "nfvo"
+MAX_FORM_BYTES = 4096  # a client credentials form is a few hundred bytes
 TOKEN_PATH = "/oauth2/token"
 JWKS_PATH = "/oauth2/jwks"
 # With authentication off every request acts for this principal: an administrator,
@@ -81,9 +96,16 @@ def bearer_token(request: web.Request) -> str:
             headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
     scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        detail = "the Authorization header is not 'Bearer <token>'"
-        raise Unauthorized(detail, headers=_challenge("invalid_request", detail))
+    if scheme.lower() != "bearer":
+        # No bearer token at all: the bare challenge, without an error code (RFC 6750 3.1).
+        raise Unauthorized(
+            f"{request.method} {request.path} needs a bearer token; the Authorization "
+            "header uses another scheme (Authorization: Bearer ...; SOL013 clause 8)",
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+        )
+    if not token.strip() or len(token.split()) != 1:
+        detail = "the Authorization header is not 'Bearer <token>' with one token"
+        raise InvalidRequest(detail, headers=_challenge("invalid_request", detail))
     return token.strip()
 
 
@@ -167,13 +189,49 @@ def clients_from_settings(settings: Settings) -> dict[str, Client]:
     return clients
 
 
-def _oauth_error(status: int, error: str, description: str, basic: bool = False) -> web.Response:
-    headers = {"Cache-Control": "no-store"}
+def _oauth_error(
+    status: int,
+    error: str,
+    description: str,
+    basic: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    sent = {"Cache-Control": "no-store", **(headers or {})}
     if basic:  # RFC 6749 clause 5.2: answer a failed Basic login with its challenge
-        headers["WWW-Authenticate"] = f'Basic realm="{REALM}"'
+        sent["WWW-Authenticate"] = f'Basic realm="{REALM}"'
     return web.json_response(
-        {"error": error, "error_description": description}, status=status, headers=headers
+        {"error": error, "error_description": description}, status=status, headers=sent
     )
+
+
+class _FormRefused(Exception):
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    """The x-www-form-urlencoded body, read no further than MAX_FORM_BYTES."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise _FormRefused(
+            _oauth_error(400, "invalid_request", "send an x-www-form-urlencoded body")
+        )
+    declared, body = request.content_length or 0, bytearray()
+    if declared <= MAX_FORM_BYTES:  # a declared size past the cap is refused unread
+        async for chunk in request.content.iter_chunked(MAX_FORM_BYTES + 1):
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                break
+    if max(declared, len(body)) > MAX_FORM_BYTES:
+        description = f"the form is larger than {MAX_FORM_BYTES} bytes"
+        raise _FormRefused(_oauth_error(413, "invalid_request", description))
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise _FormRefused(_oauth_error(400, "invalid_request", "the form is malformed")) from None
+    form = dict(pairs)
+    if len(form) != len(pairs):  # RFC 6749 clause 3.2: no parameter twice
+        raise _FormRefused(_oauth_error(400, "invalid_request", "a parameter is repeated"))
+    return form
 
 
 def _credentials(request: web.Request, form: Mapping[str, str]) -> tuple[str, str, bool] | None:
@@ -196,43 +254,68 @@ def _matches(client: Client | None, secret: str) -> bool:
     return hmac.compare_digest(expected.encode(), secret.encode()) and client is not None
 
 
-def token_handler(issuer: TokenIssuer, clients: Mapping[str, Client]) -> Handler:
-    async def issue_token(request: web.Request) -> web.StreamResponse:
-        if request.content_type != "application/x-www-form-urlencoded":
-            return _oauth_error(400, "invalid_request", "send an x-www-form-urlencoded body")
-        form = {key: str(value) for key, value in (await request.post()).items()}
+@dataclass(frozen=True)
+class TokenEndpoint:
+    """``POST /oauth2/token``: client credentials checked, guesses throttled."""
+
+    issuer: TokenIssuer
+    clients: Mapping[str, Client]
+    throttle: FailureThrottle
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            form = await _form(request)
+        except _FormRefused as refused:
+            return refused.response
         credentials = _credentials(request, form)
+        client_id = credentials[0] if credentials else ""
+        request[CLIENT_ID] = client_id[:200]
+        subjects: list[Subject] = [("address", request.remote or "unknown")]
+        if credentials:
+            subjects.append(("client", client_id))
+        wait = await self.throttle.blocked_for(subjects)
+        if wait:
+            return _oauth_error(
+                429,
+                "temporarily_unavailable",
+                f"too many failed attempts; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
         if credentials is None:
+            await self.throttle.failed(subjects)
             return _oauth_error(401, "invalid_client", "no client credentials", basic=True)
-        client_id, secret, basic = credentials
-        client = clients.get(client_id)
+        _, secret, basic = credentials
+        client = self.clients.get(client_id)
         if not _matches(client, secret) or client is None:
+            await self.throttle.failed(subjects)
             return _oauth_error(401, "invalid_client", "unknown client or wrong secret", basic)
+        await self.throttle.succeeded(("client", client_id))
+        return self._issue(client, form)
+
+    def _issue(self, client: Client, form: Mapping[str, str]) -> web.Response:
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "only client_credentials")
         wanted = set(form.get("scope", "").split()) or set(client.scopes)
         if not wanted <= client.scopes:
             extra = " ".join(sorted(wanted - client.scopes))
             return _oauth_error(400, "invalid_scope", f"not granted to this client: {extra}")
-        token = issuer.issue(client.client_id, client.project, wanted)
+        token = self.issuer.issue(client.client_id, client.project, wanted)
         body = {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": issuer.lifetime,
+            "expires_in": self.issuer.lifetime,
             "scope": " ".join(sorted(wanted)),
         }
         return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
-    return issue_token
 
-
-def token_routes(issuer: TokenIssuer, clients: Mapping[str, Client]) -> list[web.RouteDef]:
+def token_routes(endpoint: TokenEndpoint) -> list[web.RouteDef]:
     """``POST /oauth2/token`` and ``GET /oauth2/jwks``: give them to ``make_root_app``."""
 
     async def jwks(_request: web.Request) -> web.StreamResponse:
-        return web.json_response(issuer.jwks())
+        return web.json_response(endpoint.issuer.jwks())
 
-    return [web.post(TOKEN_PATH, token_handler(issuer, clients)), web.get(JWKS_PATH, jwks)]
+    return [web.post(TOKEN_PATH, endpoint.handle), web.get(JWKS_PATH, jwks)]
 
 
 # -- composition -------------------------------------------------------------------
@@ -253,12 +336,17 @@ def can_authenticate(settings: Settings) -> bool:
 
 
 def authentication_from_settings(
-    settings: Settings, *, extra_sources: Iterable[KeySource] = ()
+    settings: Settings,
+    redis: aioredis.Redis,
+    keyspace: Keyspace,
+    *,
+    extra_sources: Iterable[KeySource] = (),
 ) -> Authentication:
     """The middleware and routes the settings ask for.
 
     The built-in issuer exists when any client is configured (``auth_clients`` or
-    ``admin_password``); its key is read or created now, at start, not on import.
+    ``admin_password``); its key is read or created now, at start, not on import. Its
+    failed attempts are counted in ``redis`` under ``keyspace``.
     """
     if not settings.auth_enabled:
         return Authentication(auth_middleware(None, enabled=False), (), None)
@@ -275,7 +363,8 @@ def authentication_from_settings(
             lifetime=settings.auth_token_lifetime,
         )
         sources.append(StaticKeys(issuer.jwks()))
-        routes = tuple(token_routes(issuer, clients))
+        throttle = FailureThrottle(redis, keyspace, "token")
+        routes = tuple(token_routes(TokenEndpoint(issuer, clients, throttle)))
     if settings.auth_jwks:
         sources.append(key_source(settings.auth_jwks))
     if not sources:

@@ -3,7 +3,9 @@
 A body that is not JSON is a 400 naming the line and column; JSON that does not fit
 the operation's wire model is a 422 naming each attribute path
 (``addResources[0].type: ...``), as SOL013 clause 6.4 says for content that is
-syntactically correct but fails validation against the schema.
+syntactically correct but fails validation against the schema. So is JSON nested
+deeper than :data:`MAX_DEPTH`: no SOL body needs it, and what is stored must still
+encode (orjson refuses past 254 levels) and be walked without exhausting a stack.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from nfvo.sol.wire import dumps
 
 Model = TypeVar("Model", bound=BaseModel)
 _MAX_REPORTED = 10  # a detail stays readable; the first errors locate the problem
+MAX_DEPTH = 64  # levels of arrays and objects in a body; stored documents wrap it further
 
 
 def attribute_path(location: tuple[int | str, ...]) -> str:
@@ -47,12 +50,34 @@ def parse_json(raw: bytes, what: str = "request body") -> Any:
     if not raw.strip():
         raise InvalidRequest(f"the {what} is empty; a JSON document is required")
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        if "depth limit" in error.msg:  # orjson's own, far past ours
+            raise _too_deep(what) from None
         raise InvalidRequest(
             f"the {what} is not valid JSON: {error.msg} at line {error.lineno}, "
             f"column {error.colno}"
         ) from None
+    # Fewer brackets than the limit cannot nest past it: most bodies skip the walk.
+    nested = isinstance(data, dict | list)
+    if nested and raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(data) > MAX_DEPTH:
+        raise _too_deep(what)
+    return data
+
+
+def _too_deep(what: str) -> Unprocessable:
+    return Unprocessable(f"the {what} nests arrays and objects more than {MAX_DEPTH} levels deep")
+
+
+def _depth(data: Any) -> int:
+    """How deep arrays and objects nest in ``data``, without recursion (stops past the cap)."""
+    deepest, pending = 0, [(data, 1)]
+    while pending and deepest <= MAX_DEPTH:
+        value, level = pending.pop()
+        deepest = max(deepest, level)
+        children = value.values() if isinstance(value, dict) else value
+        pending += [(child, level + 1) for child in children if isinstance(child, dict | list)]
+    return deepest
 
 
 async def read_json(request: web.Request) -> Any:

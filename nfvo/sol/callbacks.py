@@ -10,12 +10,21 @@ SOL013 clause 8.3.4 and ``SubscriptionAuthentication`` (SOL005 common definition
   parameters for it (the certificate is "provisioned out of band"), so the
   orchestrator's client certificate is given to :class:`CallbackClient` as an
   ``ssl.SSLContext`` and used for exactly those subscriptions.
+
+Every request, to a callback or a token endpoint, goes through the client's
+:class:`~nfvo.sol.addresses.AddressPolicy` (global addresses only unless the operator
+allows networks: ``callback_allowed_networks``) and never follows a redirect, so a
+subscription cannot make the NFVO a port scanner of its own networks nor re-post
+notifications and credentials to an internal address. Failures say only "failed
+(status N)" or "failed (no answer from a permitted address)": which addresses answer,
+refuse or time out is nobody's business but the operator's log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import ssl
 import time
 from enum import StrEnum
@@ -25,9 +34,15 @@ import aiohttp
 import orjson
 from pydantic import Field, model_validator
 
+from nfvo.config import Settings
+from nfvo.log import redact_text
+from nfvo.sol.addresses import GLOBAL_ONLY, AddressPolicy
 from nfvo.sol.wire import WireModel
 
+log = logging.getLogger("nfvo.sol.callbacks")
+
 TOKEN_MARGIN_SECONDS = 30  # fetch a new token this long before the old one expires
+MAX_TOKEN_RESPONSE = 64 * 1024  # a token response is a few hundred bytes
 
 
 class AuthType(StrEnum):
@@ -83,21 +98,42 @@ class CallbackError(Exception):
         self.reason = reason
 
 
-class CallbackClient:
-    """One HTTP session for all subscribers, plus one with our TLS client certificate."""
+NO_ANSWER = "no answer from a permitted address"
 
-    def __init__(self, *, timeout: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
+
+def _no_answer(what: str, uri: str, error: BaseException) -> CallbackError:
+    # The client learns that it failed; the operator's log says why.
+    log.info("the %s of %s failed: %s", what, redact_text(uri), redact_text(str(error)))
+    return CallbackError(f"the {what} failed ({NO_ANSWER})")
+
+
+class CallbackClient:
+    """One HTTP session for all subscribers, plus one with our TLS client certificate;
+    both connect only where ``policy`` permits."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        tls: ssl.SSLContext | None = None,
+        policy: AddressPolicy = GLOBAL_ONLY,
+    ) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.tls = tls
+        self.policy = policy
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
         self._token_locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CallbackClient:
+        return cls(policy=AddressPolicy.allowing(settings.callback_allowed_networks))
 
     def _session(self, mutual: bool) -> aiohttp.ClientSession:
         # Created on first use, inside the event loop, never at import or construction.
         session = self._sessions.get(mutual)
         if session is None or session.closed:
-            connector = aiohttp.TCPConnector(ssl=self.tls if mutual and self.tls else True)
+            connector = self.policy.connector(ssl=self.tls if mutual and self.tls else True)
             session = aiohttp.ClientSession(timeout=self.timeout, connector=connector)
             self._sessions[mutual] = session
         return session
@@ -116,12 +152,12 @@ class CallbackClient:
         """SOL013 clause 5.8.2: the callback answers 204 to a GET before we subscribe."""
         status = await self._send("GET", uri, None, auth)
         if status != 204:
-            raise CallbackError(f"it answered {status} to GET; it must answer 204")
+            raise CallbackError(f"the callback test failed (status {status}; 204 is expected)")
 
     async def post(self, uri: str, body: bytes, auth: SubscriptionAuthentication | None) -> None:
         status = await self._send("POST", uri, body, auth)
         if not 200 <= status < 300:
-            raise CallbackError(f"it answered {status} to POST")
+            raise CallbackError(f"the callback failed (status {status})")
 
     async def _send(
         self, method: str, uri: str, body: bytes | None, auth: SubscriptionAuthentication | None
@@ -150,12 +186,16 @@ class CallbackClient:
         if auth is not None and AuthType.OAUTH2_CLIENT_CREDENTIALS in kinds:
             headers["Authorization"] = f"Bearer {await self._token(auth)}"
         session = self._session(AuthType.TLS_CERT in kinds)
+        what = "callback test" if method == "GET" else "callback"
         try:
-            async with session.request(method, uri, data=body, headers=headers) as response:
+            self.policy.check_url(uri)
+            async with session.request(
+                method, uri, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 await response.read()
                 return response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise CallbackError(f"it could not be reached: {type(error).__name__}") from None
+            raise _no_answer(what, uri, error) from None
 
     def _forget_token(self, auth: SubscriptionAuthentication) -> None:
         params = auth.params_oauth2_client_credentials
@@ -178,21 +218,20 @@ class CallbackClient:
         form = {"grant_type": "client_credentials"}
         headers = {"Authorization": basic_header(params.client_id, params.client_password)}
         try:
+            self.policy.check_url(params.token_endpoint)
             async with self._session(False).post(
-                params.token_endpoint, data=form, headers=headers
+                params.token_endpoint, data=form, headers=headers, allow_redirects=False
             ) as response:
-                raw = await response.read()
+                raw = await response.content.read(MAX_TOKEN_RESPONSE)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise CallbackError(
-                f"its token endpoint could not be reached: {type(error).__name__}"
-            ) from None
+            raise _no_answer("token endpoint test", params.token_endpoint, error) from None
         try:
             body: Any = orjson.loads(raw) if status == 200 else None
         except orjson.JSONDecodeError:
             body = None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str):
-            raise CallbackError(f"its token endpoint answered {status} without an access token")
+            raise CallbackError(f"the token endpoint test failed (status {status}, no token)")
         lifetime = body.get("expires_in", 300)
         return token, float(lifetime) if isinstance(lifetime, int | float) else 300.0

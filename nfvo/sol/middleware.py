@@ -8,7 +8,10 @@ expected is a 500 carrying only a request id; its text and traceback go to the l
 never onto the wire (STYLE.md, "Errors").
 
 The version check (SOL013 clause 4.6.1) runs as the second middleware, so its 400 and
-406 are rendered here like any other error.
+406 are rendered here like any other error. A client that hangs up mid-request (an
+upload cut short) is no error of ours: it is logged at INFO, without a traceback, and
+recorded as 499. :func:`status_for` is the one mapping of failures to statuses, which
+the audit shares, so it records what the client saw.
 """
 
 from __future__ import annotations
@@ -41,6 +44,30 @@ REQUEST_ID_HEADER = "X-Request-Id"
 # Headers an HTTP error carries that the client needs (RFC 9110: Allow with 405,
 # WWW-Authenticate with 401, Retry-After with 413/429/503, Content-Range with 416).
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Content-Range")
+
+
+CLIENT_CLOSED_REQUEST = 499  # nginx's name for it: nobody was left to answer
+
+
+def client_went_away(request: web.Request, error: BaseException) -> bool:
+    """Whether ``error`` is the client's connection closing under a request being read."""
+    if not isinstance(error, ConnectionResetError):
+        return False
+    return request.transport is None or request.transport.is_closing()
+
+
+def status_for(request: web.Request, error: BaseException) -> int:
+    """The status :func:`error_middleware` answers ``error`` with."""
+    if isinstance(error, StoreError):
+        refusal = store_problem(error)
+        return refusal.status if refusal is not None else 500
+    if isinstance(error, ApiError | web.HTTPException):
+        return error.status
+    if isinstance(error, RedisError):
+        return 503
+    if isinstance(error, asyncio.CancelledError) or client_went_away(request, error):
+        return CLIENT_CLOSED_REQUEST
+    return 500
 
 
 def _encodable(text: str | None) -> str | None:
@@ -120,7 +147,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "the store is busy or unreachable; retry shortly", headers={"Retry-After": "1"}
         )
         return render_api_error(request, unavailable)
-    except Exception:
+    except Exception as error:
+        if client_went_away(request, error):
+            log.info("the client closed the connection before the answer", extra=_context(request))
+            return web.Response(status=CLIENT_CLOSED_REQUEST)  # nobody reads it
         return _unexpected(request)
 
 

@@ -12,7 +12,8 @@ returns:
 - ``all_fields``: every attribute;
 - ``fields=L``: every simple attribute, every mandatory complex one, and of the
   optional complex ones only those in L;
-- ``exclude_fields=L``: all attributes but those in L;
+- ``exclude_fields=L``: all attributes but those in L, mandatory ones kept (as
+  ``fields`` keeps them: a document without ``id`` or ``_links`` is no resource);
 - ``exclude_default`` and ``fields=L``: all but the default set, which L may bring
   back.
 
@@ -104,7 +105,9 @@ def selection_from_query(query: Any, policy: SelectorPolicy) -> Selection:
     if ALL_FIELDS in given:
         return Selection(policy, None, {})
     if EXCLUDE_FIELDS in given:
-        return Selection(policy, None, _tree(_list(query, EXCLUDE_FIELDS), EXCLUDE_FIELDS))
+        excluded = _tree(_list(query, EXCLUDE_FIELDS), EXCLUDE_FIELDS)
+        kept = {name: sub for name, sub in excluded.items() if name not in policy.mandatory}
+        return Selection(policy, None, kept)
     include = _tree(_list(query, FIELDS), FIELDS) if FIELDS in given else None
     if given == {FIELDS}:
         return Selection(policy, include, {})

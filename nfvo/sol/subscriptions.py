@@ -30,13 +30,15 @@ from nfvo.log import redact_text
 from nfvo.sol.auth import principal_of
 from nfvo.sol.bodies import json_response, read_model, validation_detail
 from nfvo.sol.callbacks import CallbackError, SubscriptionAuthentication
-from nfvo.sol.listing import ListQuery, list_response
+from nfvo.sol.listing import ListQuery, list_response, page_response
 from nfvo.sol.notifications import Notifier, SubscriptionApi
-from nfvo.sol.problems import ServiceUnavailable, Unprocessable
+from nfvo.sol.paging import paging_of
+from nfvo.sol.problems import InvalidRequest, ServiceUnavailable, Unprocessable
 from nfvo.sol.routes import Route, app_value
 from nfvo.sol.selectors import SelectorPolicy
 from nfvo.sol.tenancy import OwnedRecords
 from nfvo.sol.wire import WireModel
+from nfvo.store.repository import Versioned
 
 NOTIFIER = web.AppKey("NOTIFIER", Notifier)
 WIRE_ATTRIBUTES = ("id", "filter", "callbackUri", "_links")
@@ -60,6 +62,21 @@ def _identity(project: str, callback_uri: str, flt: dict[str, Any] | None) -> st
     # answer 303, which would reveal that it exists.
     canonical = orjson.dumps([project, callback_uri, flt], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _view(item: Versioned) -> dict[str, Any]:
+    return subscription_view(item.document)
+
+
+def _order_key(item: Versioned) -> str:
+    """A subscription's place in creation order, as text that sorts the same way."""
+    return f"{item.created:020d}"
+
+
+def _cursor(after: str | None) -> str | None:
+    if after is not None and not after.isdigit():
+        raise InvalidRequest("the nextpage_opaque_marker does not mark a place in this list")
+    return str(int(after)) if after is not None else None
 
 
 def _notifier(request: web.Request) -> Notifier:
@@ -145,15 +162,27 @@ def subscription_routes(api: SubscriptionApi) -> tuple[Route, ...]:
         )
 
     async def list_all(request: web.Request) -> web.Response:
+        """Paged in creation order, like every list (SOL013 clause 5.4): without a
+        filter one page is read from the store, with one every visible subscription."""
         query = ListQuery.from_request(request, SelectorPolicy())
-        owned, documents, cursor = records(request), [], None
+        owned, paging = records(request), paging_of(request)
+        if not query.filter.expressions:
+            after = paging.start_after(request)
+            page = await owned.list(limit=paging.page_size, cursor=_cursor(after))
+            headers = {}
+            if page.cursor is not None:
+                headers["Link"] = paging.next_link(request, _order_key(page.items[-1]))
+            return page_response(query, [_view(item) for item in page.items], headers)
+        listed, cursor = [], None
         while True:
             page = await owned.list(limit=500, cursor=cursor)
-            documents += [subscription_view(item.document) for item in page.items]
+            listed += page.items
             if page.cursor is None:
                 break
             cursor = page.cursor
-        return list_response(request, query, documents)
+        keys = {item.id: _order_key(item) for item in listed}
+        views = [_view(item) for item in listed]
+        return list_response(request, query, views, lambda view: keys[view["id"]])
 
     async def show(request: web.Request) -> web.Response:
         found = await records(request).get(request.match_info["subscriptionId"])

@@ -3,6 +3,12 @@
 Owned (``nfvo serve``/``nfvo up``): its append-only file lives in the data directory,
 so a killed orchestrator restarts with its state. Throw-away (tests, one-shot
 commands): no persistence, a private temporary directory removed on stop.
+
+Either way it demands a password (``requirepass``, given on standard input so no
+process listing shows it): a loopback port is open to every local user. An owned
+server's password is generated once into ``redis.password`` (mode 0600) in the data
+directory, which is kept 0700; the server runs with umask 077, so what it writes
+(append-only files, log, pidfile) is its owner's alone.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -17,11 +24,14 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote
 
 PIDFILE = "redis.pid"
+PASSWORD_FILE = "redis.password"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -76,13 +86,14 @@ class EmbeddedRedis:
         self._start_timeout = start_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._password = ""
         self.port = 0
 
     @property
     def url(self) -> str:
         if self._process is None:
             raise EmbeddedRedisError("the embedded Redis is not running")
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{quote(self._password, safe='')}@127.0.0.1:{self.port}/0"
 
     @property
     def pid(self) -> int | None:
@@ -90,10 +101,24 @@ class EmbeddedRedis:
 
     def _directory(self) -> Path:
         if self._data_dir is not None:
-            self._data_dir.mkdir(parents=True, exist_ok=True)
+            self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _owner_only(self._data_dir)
             return self._data_dir
-        self._tmp = tempfile.TemporaryDirectory(prefix="nfvo-redis-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="nfvo-redis-")  # 0700 already
         return Path(self._tmp.name)
+
+    def _password_for(self, directory: Path) -> str:
+        if not self.persistent:
+            return secrets.token_urlsafe(32)
+        path = directory / PASSWORD_FILE
+        try:  # created with its final mode, so it is never readable by others
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        password = secrets.token_urlsafe(32)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(password + "\n")
+        return password
 
     def _arguments(self, directory: Path) -> list[str]:
         persistence = (
@@ -103,6 +128,7 @@ class EmbeddedRedis:
         )
         return [
             str(find_redis_server(self._binary)),
+            "-",  # the rest of the configuration (the password) on standard input
             "--bind", "127.0.0.1",
             "--port", str(self.port),
             "--dir", str(directory),
@@ -120,15 +146,11 @@ class EmbeddedRedis:
         directory = self._directory()
         if self.persistent:
             _stop_leftover(directory)
+        self._password = self._password_for(directory)
         for _attempt in range(3):  # another process may take the free port before us
             self.port = free_port()
             in_main_thread = threading.current_thread() is threading.main_thread()
-            self._process = subprocess.Popen(
-                self._arguments(directory),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent if in_main_thread else None,
-            )
+            self._process = self._spawn(directory, _die_with_parent if in_main_thread else None)
             if self._wait_ready():
                 return self.url
             self._process.kill()
@@ -137,6 +159,23 @@ class EmbeddedRedis:
         log = directory / "redis.log"
         detail = log.read_text(errors="replace")[-500:] if log.exists() else ""
         raise EmbeddedRedisError(f"redis-server did not start in {directory}: {detail}")
+
+    def _spawn(
+        self, directory: Path, preexec: Callable[[], None] | None
+    ) -> subprocess.Popen[bytes]:
+        """redis-server on ``self.port``, its password written to its standard input."""
+        process = subprocess.Popen(
+            self._arguments(directory),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=preexec,
+            umask=0o077,
+        )
+        assert process.stdin is not None
+        with contextlib.suppress(BrokenPipeError), process.stdin as config:
+            config.write(f'requirepass "{self._password}"\n'.encode())
+        return process
 
     def _wait_ready(self) -> bool:
         assert self._process is not None
@@ -148,8 +187,16 @@ class EmbeddedRedis:
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock,
             ):
-                sock.sendall(b"PING\r\n")
-                if sock.recv(64).startswith(b"+PONG"):
+                password = self._password.encode()
+                auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(password), password)
+                sock.sendall(auth + b"*1\r\n$4\r\nPING\r\n")
+                answer = b""
+                while answer.count(b"\r\n") < 2 and len(answer) < 256:  # two replies
+                    received = sock.recv(256)
+                    if not received:
+                        break
+                    answer += received
+                if answer.startswith(b"+OK\r\n+PONG"):
                     return True
             time.sleep(0.02)
         return False
@@ -162,11 +209,7 @@ class EmbeddedRedis:
         if self.alive():
             return
         assert self._process is not None, "revive() is for a server that was started"
-        self._process = subprocess.Popen(
-            self._arguments(self._directory()),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self._process = self._spawn(self._directory(), None)
         if not self._wait_ready():
             raise EmbeddedRedisError(f"redis-server did not start again on port {self.port}")
 
@@ -195,6 +238,19 @@ class EmbeddedRedis:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _owner_only(directory: Path) -> None:
+    """The data directory 0700; Redis's own files in it 0600 (written before umask 077)."""
+    directory.chmod(0o700)
+    for name in (PIDFILE, PASSWORD_FILE, "redis.log", "appendonly.aof", "dump.rdb"):
+        with contextlib.suppress(FileNotFoundError):
+            (directory / name).chmod(0o600)
+    appendonly = directory / "appendonlydir"
+    if appendonly.is_dir():
+        appendonly.chmod(0o700)
+        for path in appendonly.iterdir():
+            path.chmod(0o600)
 
 
 def _stop_leftover(directory: Path) -> None:

@@ -34,6 +34,7 @@ class EventStream(StrEnum):
     CATALOG = "catalog-events"  # package and descriptor onboarding
     ALARMS = "alarms"  # raised, changed and cleared alarms
     AUDIT = "audit"  # every state-changing request
+    AUTH_FAILURES = "auth-failures"  # refused token requests, apart so floods stay there
 
 
 def _now() -> datetime:

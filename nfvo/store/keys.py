@@ -17,6 +17,7 @@ admin query spans tenants and a record never moves when ownership changes.
 ``{prefix}:seq:{name}``                    a counter (creation order, fencing tokens)
 ``{prefix}:queue:{name}:{id}``             a work queue (a list), e.g. one subscription's
 ``{prefix}:queues:{name}``                 the set of ``{name}`` queues holding work
+``{prefix}:throttle:{scope}:{digest}``     a subject's failure count or block (rate limits)
 =========================================  ============================================
 
 Ids and kinds are validated so that no value can reach into another kind's keys.
@@ -91,6 +92,11 @@ class Keyspace:
 
     def queues(self, name: str) -> str:
         return f"{self.prefix}:queues:{_check(name, 'queue name')}"
+
+    def throttle(self, scope: str, subject: str) -> str:
+        # Subjects are client-chosen text (a claimed client id): a digest keeps them inert.
+        digest = hashlib.sha256(subject.encode()).hexdigest()
+        return f"{self.prefix}:throttle:{_check(scope, 'scope')}:{digest}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this keyspace."""

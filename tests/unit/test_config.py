@@ -68,7 +68,7 @@ def test_bad_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_secrets_are_masked_for_display() -> None:
-    shown = load_settings(admin_password="hunter2").redacted()
+    shown = load_settings(admin_password="hunter2-hunter2-hunter2").redacted()
     assert shown["admin_password"] == "**********"
     assert "hunter2" not in str(shown)
 

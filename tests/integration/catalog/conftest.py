@@ -62,7 +62,8 @@ async def serve_catalogue(
             redis_url=redis_url,
             key_prefix=keyspace.prefix,
             data_dir=tmp_path,
-            **{"auth_enabled": False, **overrides},
+            # The subscribers of these tests listen on the loopback.
+            **{"auth_enabled": False, "callback_allowed_networks": ["127.0.0.0/8"], **overrides},
         )
         runtime = compose(settings, redis)
         await stack.enter_async_context(runtime.platform.running(BACKGROUND))

@@ -21,13 +21,13 @@ from tests.integration.catalog.conftest import VERSIONS, Client, ServeFactory, w
 V = VERSIONS["vnfpkgm"]
 PACKAGES = "/vnfpkgm/v2/vnf_packages"
 CLIENTS = [
-    {"client_id": "red", "client_secret": "red-secret", "project": "red",
+    {"client_id": "red", "client_secret": "red-secret-persimmon-7", "project": "red",
      "scopes": ["vnfpkgm:read", "vnfpkgm:write"]},
-    {"client_id": "blue", "client_secret": "blue-secret", "project": "blue",
+    {"client_id": "blue", "client_secret": "blue-secret-persimmon-7", "project": "blue",
      "scopes": ["vnfpkgm:read", "vnfpkgm:write"]},
-    {"client_id": "reader", "client_secret": "reader-secret", "project": "blue",
+    {"client_id": "reader", "client_secret": "reader-secret-persimmon-7", "project": "blue",
      "scopes": ["vnfpkgm:read"]},
-    {"client_id": "vnfm", "client_secret": "vnfm-secret", "project": "vnfm",
+    {"client_id": "vnfm", "client_secret": "vnfm-secret-persimmon-7", "project": "vnfm",
      "scopes": ["vnfpkgm:read-onboarded"]},
 ]  # fmt: skip
 
@@ -36,7 +36,7 @@ async def token(client: Client, name: str) -> dict[str, str]:
     response = await client.post(
         "/oauth2/token",
         data={"grant_type": "client_credentials"},
-        headers={"Authorization": basic_header(name, f"{name}-secret")},
+        headers={"Authorization": basic_header(name, f"{name}-secret-persimmon-7")},
     )
     assert response.status == 200, await response.text()
     return {**V, "Authorization": f"Bearer {(await response.json())['access_token']}"}

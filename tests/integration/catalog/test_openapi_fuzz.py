@@ -37,7 +37,7 @@ from nfvo.store.embedded import free_port
 from tests.integration.catalog.conftest import SHIPPED
 
 NFVO = str(Path(sys.executable).parent / "nfvo")
-PASSWORD = "fuzz-secret"
+PASSWORD = "fuzz-secret-pomelo-42"
 PROBLEM = "application/problem+json"
 # Not fuzzed (PUT, POST only; the GETs on the same paths are): the binary uploads
 # (schemathesis can only send random bytes as a zip, which onboarding records as a

@@ -30,7 +30,7 @@ def served(
         "NFVO_KEY_PREFIX": keyspace.prefix,
         "NFVO_DATA_DIR": str(tmp_path / "data"),
         "NFVO_NFVO_URL": f"http://127.0.0.1:{free_port}",
-        "NFVO_ADMIN_PASSWORD": "demo-secret",  # the CLI fetches its token with it
+        "NFVO_ADMIN_PASSWORD": "demo-secret-persimmon",  # the CLI fetches its token with it
     }
     process = subprocess.Popen(
         [*NFVO, "serve", "--port", str(free_port)],

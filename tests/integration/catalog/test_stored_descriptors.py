@@ -36,6 +36,7 @@ from tests.integration.catalog.conftest import (
 
 LAB = REPO / "simulators/openstack/inventories/lab.yaml"
 LEVELS = ("lab", "site")
+PROJECT = "default"  # the project of every entry these tests onboard (no tokens)
 NS_BINDINGS = [
     parse_binding(text)
     for text in (
@@ -96,7 +97,7 @@ async def test_planned_from_the_stored_model_as_from_a_fresh_parse(
         fresh[name] = StoredVnfd(vnfd=loaded.vnfd, requirements=loaded.requirements)
         stored = await store.descriptor(ids[name])
         assert stored == fresh[name], name
-        assert await store.vnf_descriptor(loaded.vnfd.descriptor_id) == stored
+        assert await store.vnf_descriptor(loaded.vnfd.descriptor_id, project=PROJECT) == stored
         bindings = VNF_BINDINGS.get(name, [])
         for level in LEVELS:
             assert_same_plan(
@@ -108,7 +109,7 @@ async def test_planned_from_the_stored_model_as_from_a_fresh_parse(
     nsd = await store.descriptor(body["id"])
     assert isinstance(nsd, StoredNsd)
     assert nsd.nsd == parsed("5gc-sa", tmp_path / "fresh").nsd
-    vnfs = await store.constituents(nsd)
+    vnfs = await store.constituents(nsd, project=PROJECT)
     assert sorted(vnf.vnfd.product_name for vnf in vnfs) == sorted(
         vnf.vnfd.product_name for vnf in fresh.values()
     )
@@ -136,11 +137,11 @@ async def test_an_nsd_whose_vnfds_are_missing_is_named(
     nsd = await store.descriptor(body["id"])
     assert isinstance(nsd, StoredNsd)
     with pytest.raises(Conflict, match="names VNFDs that are not onboarded") as refused:
-        await store.constituents(nsd)
+        await store.constituents(nsd, project=PROJECT)
     assert nrf["vnfdId"] not in str(refused.value)
     assert str(refused.value).count(",") == len(VNF_NAMES) - 2  # eight ids, not the NRF's
     with pytest.raises(NotFound, match="no VNF package with vnfdId 'nope' is onboarded"):
-        await store.vnf_descriptor("nope")
+        await store.vnf_descriptor("nope", project=PROJECT)
     with pytest.raises(NotFound, match="no onboarded VNF package or NSD 'nope'"):
         await store.descriptor("nope")
 

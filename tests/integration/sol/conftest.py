@@ -29,7 +29,7 @@ async def secured_client(
     tmp_path: Path, redis: aioredis.Redis, keyspace: Keyspace
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """The gizmos API behind the built-in token endpoint's authentication."""
-    auth = authentication_from_settings(secured_settings(tmp_path))
+    auth = authentication_from_settings(secured_settings(tmp_path), redis, keyspace)
     async with TestClient(TestServer(secured_app(redis, keyspace, auth))) as test_client:
         yield test_client
 

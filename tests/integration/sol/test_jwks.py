@@ -69,7 +69,7 @@ async def _client_for(
     settings = secured_settings(
         tmp_path, auth_clients=[], admin_password=None, auth_jwks=settings_jwks, auth_issuer=ISSUER
     )
-    auth = authentication_from_settings(settings)
+    auth = authentication_from_settings(settings, redis, keyspace)
     assert auth.routes == ()  # no client configured: no built-in endpoint
     return TestClient(TestServer(secured_app(redis, keyspace, auth)))
 

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from cryptography.fernet import Fernet
 
+from nfvo.sol.addresses import AddressPolicy
 from nfvo.sol.callbacks import CallbackClient, SubscriptionAuthentication
 from nfvo.sol.notifications import QUEUE, DeliveryPolicy, Notifier
 from nfvo.store.keys import Keyspace
@@ -26,6 +27,7 @@ from tests.support.waiting import eventually
 
 CHANGE = "GizmoChangeNotification"
 BOX = SecretBox(Fernet.generate_key())
+LOOPBACK = AddressPolicy.allowing(["127.0.0.0/8"])  # the subscribers here are local
 FAST = DeliveryPolicy(base=0.05, cap=0.2, max_attempts=4, poll_interval=0.05, lease_seconds=2)
 
 
@@ -35,7 +37,9 @@ def make_notifier(
     policy: DeliveryPolicy = FAST,
     tls: ssl.SSLContext | None = None,
 ) -> Notifier:
-    return Notifier(redis, keyspace, CallbackClient(timeout=2, tls=tls), policy, box=BOX)
+    return Notifier(
+        redis, keyspace, CallbackClient(timeout=2, tls=tls, policy=LOOPBACK), policy, box=BOX
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 
+from nfvo.sol.addresses import AddressPolicy
 from nfvo.sol.auth import authentication_from_settings
 from nfvo.sol.callbacks import CallbackClient
 from nfvo.sol.notifications import DeliveryPolicy, Notifier
@@ -26,12 +27,15 @@ from tests.integration.sol.subscribers import Subscriber
 Client = TestClient[web.Request, web.Application]
 PASSWORD = "callback-pa55word-zebra"
 BOX = SecretBox(Fernet.generate_key())
+LOOPBACK = AddressPolicy.allowing(["127.0.0.0/8"])  # the subscribers here are local
 
 
 @pytest.fixture
 async def notifier(redis: aioredis.Redis, keyspace: Keyspace) -> AsyncIterator[Notifier]:
     policy = DeliveryPolicy(base=0.05, max_attempts=3, poll_interval=0.05)
-    notifier = Notifier(redis, keyspace, CallbackClient(timeout=2), policy, box=BOX)
+    notifier = Notifier(
+        redis, keyspace, CallbackClient(timeout=2, policy=LOOPBACK), policy, box=BOX
+    )
     await notifier.start()
     yield notifier
     await notifier.stop()
@@ -41,7 +45,7 @@ async def notifier(redis: aioredis.Redis, keyspace: Keyspace) -> AsyncIterator[N
 async def client(
     tmp_path: Path, redis: aioredis.Redis, keyspace: Keyspace, notifier: Notifier
 ) -> AsyncIterator[Client]:
-    auth = authentication_from_settings(secured_settings(tmp_path))
+    auth = authentication_from_settings(secured_settings(tmp_path), redis, keyspace)
     app = secured_app(redis, keyspace, auth, notifier)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -108,7 +112,10 @@ async def test_a_duplicate_is_303_to_the_first(client: Client, subscriber: Subsc
 
 @pytest.mark.parametrize(
     ("get_status", "stopped", "expected"),
-    [(200, False, "answered 200 to GET; it must answer 204"), (204, True, "could not be reached")],
+    [
+        (200, False, "the callback test failed (status 200; 204 is expected)"),
+        (204, True, "the callback test failed (no answer from a permitted address)"),
+    ],
 )
 async def test_a_callback_that_fails_its_test_is_422(
     client: Client, get_status: int, stopped: bool, expected: str
