@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import secrets
 import shutil
@@ -32,6 +33,7 @@ from urllib.parse import quote
 
 PIDFILE = "redis.pid"
 PASSWORD_FILE = "redis.password"
+OWNER_FILE = "owner.lock"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -87,6 +89,7 @@ class EmbeddedRedis:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._password = ""
+        self._owner: int | None = None  # the locked descriptor of OWNER_FILE, while owned
         self.port = 0
 
     @property
@@ -145,6 +148,8 @@ class EmbeddedRedis:
             return self.url
         directory = self._directory()
         if self.persistent:
+            # Ours now, so whatever server the pidfile names is a dead owner's leftover.
+            self._owner = _own(directory)
             _stop_leftover(directory)
         self._password = self._password_for(directory)
         for _attempt in range(3):  # another process may take the free port before us
@@ -152,6 +157,8 @@ class EmbeddedRedis:
             in_main_thread = threading.current_thread() is threading.main_thread()
             self._process = self._spawn(directory, _die_with_parent if in_main_thread else None)
             if self._wait_ready():
+                if self._owner is not None:
+                    _say_owner(self._owner, self.port)
                 return self.url
             self._process.kill()
             self._process.wait()
@@ -226,6 +233,9 @@ class EmbeddedRedis:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        if self._owner is not None:
+            os.close(self._owner)  # the lock goes with the descriptor
+            self._owner = None
 
     def __enter__(self) -> Self:
         self.start()
@@ -238,6 +248,33 @@ class EmbeddedRedis:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class DataDirectoryInUse(EmbeddedRedisError):
+    """Another live process owns the data directory's Redis."""
+
+
+def _own(directory: Path) -> int:
+    """Lock ``directory`` for this process (released by the kernel when it ends, even
+    killed); DataDirectoryInUse naming the owner when another process holds it."""
+    descriptor = os.open(directory / OWNER_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        owner = os.pread(descriptor, 200, 0).decode(errors="replace").split()
+        os.close(descriptor)
+        pid, port = [*owner, "?", "?"][:2]
+        raise DataDirectoryInUse(
+            f"the data directory {directory} is in use by process {pid} (its Redis on "
+            f"port {port}): stop that process, or give this one another data_dir"
+        ) from None
+    _say_owner(descriptor, 0)
+    return descriptor
+
+
+def _say_owner(descriptor: int, port: int) -> None:
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()} {port or '?'}\n".encode(), 0)
 
 
 def _owner_only(directory: Path) -> None:

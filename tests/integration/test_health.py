@@ -17,6 +17,7 @@ from nfvo.api.app import build_app
 from nfvo.config import load_settings
 from nfvo.platform import Background
 from nfvo.runtime import compose
+from nfvo.store.embedded import free_port as _free_port
 from nfvo.store.keys import Keyspace
 from nfvo.vim.registry import VimRecord
 from tests.integration.catalog.conftest import VERSIONS
@@ -119,3 +120,29 @@ async def test_a_dead_embedded_redis_can_end_the_process_instead(
     assert server.process is not None and server.process.returncode == 1
     log = server.log_path.read_text() if server.log_path else ""
     assert "the embedded Redis" in log and "died" in log and "Traceback" not in log
+
+
+@pytest.mark.timeout(90)
+async def test_a_second_server_on_the_same_data_directory_refuses_and_harms_nothing(
+    process_factory: type[ManagedProcess], tmp_path: Path, free_port: int
+) -> None:
+    data_dir = tmp_path / "nfvo"
+    environment = {**NO_REDIS_URL, "NFVO_DATA_DIR": str(data_dir)}
+    first = serve(process_factory, environment, free_port).start()
+    api = f"http://127.0.0.1:{free_port}"
+    async with aiohttp.ClientSession() as http:
+        await eventually(lambda: is_ready(http, api), within=20)
+        first_redis = embedded_pid(data_dir)
+        second = serve(process_factory, environment, _free_port())
+        second.ready = None
+        second.start()
+        await eventually(lambda: not second.running, within=20)
+        assert second.process is not None and second.process.returncode == 1
+        log = second.log_path.read_text() if second.log_path else ""
+        assert f"in use by process {first.pid}" in log and "Traceback" not in log
+        assert embedded_pid(data_dir) == first_redis and await is_ready(http, api)
+
+        first.kill()  # the lock dies with it; the next owner starts cleanly
+        again = serve(process_factory, environment, free_port).start()
+        await eventually(lambda: is_ready(http, api), within=20)
+        assert again.running and embedded_pid(data_dir) != first_redis

@@ -25,6 +25,7 @@ from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
 from nfvo.runtime import open_runtime
 from nfvo.sol.auth import can_authenticate
+from nfvo.store.embedded import EmbeddedRedisError
 from nfvo.store.tasks import first_of
 
 
@@ -122,7 +123,10 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
             "auth_clients or auth_jwks, or serve with --no-auth for local development"
         )
     background = Background(workers=0 if no_workers else concurrency, grace=grace)
-    fatal = asyncio.run(serve(settings, background))
+    try:
+        fatal = asyncio.run(serve(settings, background))
+    except EmbeddedRedisError as exc:  # the data directory's Redis: not startable, or owned
+        raise click.ClickException(str(exc)) from None
     if fatal:
         raise click.ClickException(f"{fatal}; stopped")
 

@@ -7,11 +7,25 @@ from pathlib import Path
 import pytest
 import redis
 
-from nfvo.store.embedded import PIDFILE, EmbeddedRedis, EmbeddedRedisError, find_redis_server
+from nfvo.store.embedded import (
+    PIDFILE,
+    DataDirectoryInUse,
+    EmbeddedRedis,
+    EmbeddedRedisError,
+    find_redis_server,
+)
 
 
 def client(server: EmbeddedRedis) -> redis.Redis:
     return redis.Redis.from_url(server.url)
+
+
+def abandon(server: EmbeddedRedis) -> None:
+    """Forget the server as a killed owner would: the kernel drops its lock with it."""
+    server._process = None
+    if server._owner is not None:
+        os.close(server._owner)
+        server._owner = None
 
 
 def test_throw_away_server_starts_and_cleans_up() -> None:
@@ -44,7 +58,7 @@ def test_owned_server_keeps_state_when_killed(tmp_path: Path) -> None:
     assert server.pid is not None
     os.kill(server.pid, signal.SIGKILL)
     server._process.wait()  # type: ignore[union-attr]
-    server._process = None
+    abandon(server)
     with EmbeddedRedis(tmp_path) as again:
         assert client(again).get("nfvo:survives") == b"yes"
 
@@ -54,10 +68,17 @@ def test_a_leftover_server_on_the_data_dir_is_stopped_first(tmp_path: Path) -> N
     first.start()
     client(first).set("nfvo:k", "v")
     leftover_pid = int((tmp_path / PIDFILE).read_text())
-    first._process = None  # forget it, as a killed owner would
+    abandon(first)
     with EmbeddedRedis(tmp_path) as second:
         assert not Path(f"/proc/{leftover_pid}").exists() or _zombie(leftover_pid)
         assert client(second).get("nfvo:k") == b"v"
+
+
+def test_a_second_owner_of_the_data_dir_is_refused(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path) as first:
+        with pytest.raises(DataDirectoryInUse, match=f"in use by process {os.getpid()}"):
+            EmbeddedRedis(tmp_path).start()
+        assert client(first).ping()  # untouched
 
 
 def _zombie(pid: int) -> bool:
