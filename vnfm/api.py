@@ -25,17 +25,22 @@ from nfvo.sol.tokens import Principal
 from nfvo.sol.wire import WireModel
 from nfvo.store.occurrences import Occurrence
 from nfvo.vim.registry import VimRecord, VimRegistry, from_connection_info
-from vnfm.lifecycle import Lifecycle
+from vnfm.lifecycle import BOOKKEEPING, Lifecycle
 from vnfm.nfvo_client import NfvoRefused, NfvoUnavailable
 from vnfm.notices import SUBSCRIPTIONS, occurrence_href
+from vnfm.operating import HEAL_TYPES, targets
 from vnfm.packages import UnknownVnfd, VnfPackage
 from vnfm.plan import plan_instantiation
+from vnfm.scaling import plan_scale
 from vnfm.views import instance_view, masked_connection_info, occurrence_view
 from vnfm.wire import (
     CreateVnfRequest,
+    HealVnfRequest,
     InstantiateVnfRequest,
     InstantiationState,
     LcmOperation,
+    OperateVnfRequest,
+    ScaleVnfRequest,
     TerminateVnfRequest,
     VnfInfoModificationRequest,
     VnfInstance,
@@ -191,6 +196,56 @@ async def terminate(request: web.Request) -> web.Response:
     return _accepted(occurrence)
 
 
+def _bookkeeping(instance: dict[str, Any]) -> dict[str, Any]:
+    return dict(instance.get(BOOKKEEPING) or {})
+
+
+async def scale(request: web.Request) -> web.Response:
+    lifecycle, principal = lifecycle_of(request), principal_of(request)
+    body = await read_model(request, ScaleVnfRequest)
+    found = await lifecycle.instance(request.match_info["vnfInstanceId"], principal)
+    _instantiated(found.document, InstantiationState.INSTANTIATED, "scale")
+    package = await package_of(lifecycle, found.document["vnfdId"])
+    job = plan_scale(package, _bookkeeping(found.document), body)
+    occurrence = await lifecycle.start(found.id, LcmOperation.SCALE, body.to_wire(), job, principal)
+    return _accepted(occurrence)
+
+
+def _targets(instance: dict[str, Any], named: list[str] | None) -> list[dict[str, Any]]:
+    try:
+        return targets(_bookkeeping(instance), named)
+    except ValueError as error:
+        raise Unprocessable(str(error)) from None
+
+
+async def operate(request: web.Request) -> web.Response:
+    lifecycle, principal = lifecycle_of(request), principal_of(request)
+    body = await read_model(request, OperateVnfRequest)
+    found = await lifecycle.instance(request.match_info["vnfInstanceId"], principal)
+    _instantiated(found.document, InstantiationState.INSTANTIATED, "operate")
+    job = {"targets": _targets(found.document, body.vnfc_instance_id)}
+    occurrence = await lifecycle.start(
+        found.id, LcmOperation.OPERATE, body.to_wire(), job, principal
+    )
+    return _accepted(occurrence)
+
+
+async def heal(request: web.Request) -> web.Response:
+    lifecycle, principal = lifecycle_of(request), principal_of(request)
+    body = await read_model(request, HealVnfRequest)
+    found = await lifecycle.instance(request.match_info["vnfInstanceId"], principal)
+    _instantiated(found.document, InstantiationState.INSTANTIATED, "heal")
+    how = (body.additional_params or {}).get("healType")
+    if how is not None and how not in HEAL_TYPES:
+        raise Unprocessable(
+            f"additionalParams.healType {how!r} is not one of {', '.join(HEAL_TYPES)}"
+        )
+    chosen = _targets(found.document, body.vnfc_instance_id)
+    job = {"targets": chosen, "vnfcs": chosen}
+    occurrence = await lifecycle.start(found.id, LcmOperation.HEAL, body.to_wire(), job, principal)
+    return _accepted(occurrence)
+
+
 async def _occurrence_response(lifecycle: Lifecycle, occurrence: Occurrence) -> dict[str, Any]:
     return occurrence_view(occurrence, await lifecycle.detail(occurrence.id))
 
@@ -250,6 +305,12 @@ ROUTES = (
           request_model=InstantiateVnfRequest, status=202, produces=()),
     Route("POST", f"{INSTANCE}/terminate", terminate, WRITE, "Terminate a VNF",
           request_model=TerminateVnfRequest, status=202, produces=()),
+    Route("POST", f"{INSTANCE}/scale", scale, WRITE, "Scale a VNF",
+          request_model=ScaleVnfRequest, status=202, produces=()),
+    Route("POST", f"{INSTANCE}/operate", operate, WRITE, "Start or stop a VNF",
+          request_model=OperateVnfRequest, status=202, produces=()),
+    Route("POST", f"{INSTANCE}/heal", heal, WRITE, "Heal a VNF",
+          request_model=HealVnfRequest, status=202, produces=()),
     Route("GET", "/vnf_lcm_op_occs", list_occurrences, READ, "Query operation occurrences",
           response_model=VnfLcmOpOcc, response_is_list=True, query=QUERY),
     Route("GET", OCCURRENCE, show_occurrence, READ, "Read an operation occurrence",

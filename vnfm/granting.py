@@ -50,20 +50,31 @@ def compute(vnfc: Vnfc, vnfd_id: str) -> ResourceDefinition:
     )
 
 
-def constraints(flavour: Flavour, vnfcs: Iterable[Vnfc]) -> list[PlacementConstraint]:
-    """The VNFD's placement rules over the VNFCs of the request."""
-    listed = list(vnfcs)
+def constraints(
+    flavour: Flavour, vnfcs: Iterable[Vnfc], existing: Mapping[Vnfc, str] | None = None
+) -> list[PlacementConstraint]:
+    """The VNFD's placement rules over the VNFCs of the request, and over the instance's
+    VNFCs that stay (``RES_MGMT`` references to their servers), so a scaled-out or
+    recreated VNFC keeps its distance from its siblings."""
+    listed, kept = list(vnfcs), dict(existing or {})
     found: list[PlacementConstraint] = []
     for rule in flavour.placement_rules:
-        members = [v.id for v in listed if v.vdu_id in rule.targets]
-        if len(members) < 2 or rule.scope not in _SCOPES:
+        refs = [
+            ConstraintResourceRef(id_type="GRANT", resource_id=v.id)
+            for v in listed
+            if v.vdu_id in rule.targets
+        ]
+        refs += [
+            ConstraintResourceRef(id_type="RES_MGMT", resource_id=server_id)
+            for v, server_id in kept.items()
+            if v.vdu_id in rule.targets and v not in listed
+        ]
+        if not refs or len(refs) < 2 or rule.scope not in _SCOPES:
             continue
         kind = "AFFINITY" if rule.kind is PlacementKind.AFFINITY else "ANTI_AFFINITY"
         found.append(
             PlacementConstraint(
-                affinity_or_anti_affinity=kind,
-                scope=_SCOPES[rule.scope],
-                resource=[ConstraintResourceRef(id_type="GRANT", resource_id=m) for m in members],
+                affinity_or_anti_affinity=kind, scope=_SCOPES[rule.scope], resource=refs
             )
         )
     return found
@@ -79,6 +90,7 @@ def grant_request(
     remove: Iterable[Vnfc] = (),
     level: str | None = None,
     additional: Mapping[str, Any] | None = None,
+    existing: Mapping[Vnfc, str] | None = None,
 ) -> GrantRequest:
     added, removed = list(add), list(remove)
     vnfd_id = str(instance["vnfdId"])
@@ -98,7 +110,7 @@ def grant_request(
         + (internal if operation is GrantedLcmOperation.INSTANTIATE else []),
         remove_resources=[compute(v, vnfd_id) for v in removed]
         + (internal if operation is GrantedLcmOperation.TERMINATE else []),
-        placement_constraints=constraints(flavour, added),
+        placement_constraints=constraints(flavour, added, existing),
         additional_params=dict(additional) if additional else None,
         links=GrantRequestLinks(
             vnf_lcm_op_occ=Link(href=occurrence_href(str(ctx_params["occurrenceId"]))),

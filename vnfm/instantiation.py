@@ -12,6 +12,7 @@ writes ``instantiatedVnfInfo`` and the occurrence's ``resourceChanges`` and comp
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from descriptors.model import Flavour, VduCp
@@ -26,10 +27,10 @@ from nfvo.vim.network import Port, PortRequest
 from nfvo.vim.tags import ResourceIdentity
 from vnfm import assets, day1
 from vnfm.granting import ask, grant_request
-from vnfm.lifecycle import LIFECYCLE, links
+from vnfm.lifecycle import BOOKKEEPING, LIFECYCLE, links
 from vnfm.plan import Vnfc, ext_networks, external_cp_of, flavour_of
-from vnfm.results import instantiated_info, vnfc_changes
-from vnfm.steps import Operation, finish, guarded, keep, load, open_vim
+from vnfm.results import initial_levels, instantiated_info, vnfc_changes
+from vnfm.steps import Handler, Operation, finish, guarded, keep, load, open_vim
 from vnfm.wire import InstantiateVnfRequest, InstantiationState
 
 JOB_TYPE = "vnfm.instantiate"
@@ -40,7 +41,59 @@ def vnfcs_of(params: Mapping[str, Any]) -> list[Vnfc]:
 
 
 def request_of(operation: Operation) -> InstantiateVnfRequest:
-    return InstantiateVnfRequest.model_validate(operation.params)
+    """The instantiation request: this operation's, or the one the instance was
+    instantiated with (scale and heal build VNFCs the same way)."""
+    if operation.occurrence.operation == "INSTANTIATE":
+        return InstantiateVnfRequest.model_validate(operation.params)
+    return InstantiateVnfRequest.model_validate(operation.bookkeeping["instantiation"])
+
+
+def realised(operation: Operation) -> dict[Vnfc, dict[str, Any]]:
+    """The VNFCs the instance has, with what the VIM gave each (its bookkeeping)."""
+    return {
+        Vnfc.from_json(out): dict(out)
+        for out in (operation.bookkeeping.get("vnfcs") or {}).values()
+    }
+
+
+def servers(operation: Operation) -> dict[Vnfc, str]:
+    """Each VNFC's server id, for the grant's RES_MGMT references."""
+    return {vnfc: str(out["serverId"]) for vnfc, out in realised(operation).items()}
+
+
+async def record(
+    ctx: StepContext,
+    operation: Operation,
+    vnfcs: Mapping[Vnfc, Mapping[str, Any]],
+    levels: Mapping[str, int],
+    changes: Mapping[str, Any],
+) -> None:
+    """The instance as it now is (INSTANTIATED with ``vnfcs``), the occurrence's
+    ``resourceChanges``, then SUCCEEDED: the last step of every building operation."""
+    request = request_of(operation)
+    flavour = flavour_of(operation.package, request.flavour_id)
+    vim = operation.bookkeeping.get("vim") or ""
+    document = dict(operation.instance)
+    document["instantiationState"] = InstantiationState.INSTANTIATED.value
+    document["instantiatedVnfInfo"] = instantiated_info(
+        operation.package.vnfd_id, flavour, request, vnfcs, vim, levels
+    )
+    document["_links"] = links(operation.instance_id, InstantiationState.INSTANTIATED)
+    if request.vim_connection_info:
+        document["vimConnectionInfo"] = request.to_wire().get("vimConnectionInfo")
+    document[BOOKKEEPING] = {
+        **operation.bookkeeping,
+        "instantiation": request.to_wire(),
+        "vnfcs": {vnfc.id: {**out, **vnfc.to_json()} for vnfc, out in vnfcs.items()},
+        "levels": dict(levels),
+    }
+    lifecycle = ctx[LIFECYCLE]
+    await lifecycle.save_instance(operation.instance_id, document, [ctx.fence])
+    detail = await lifecycle.detail(operation.occurrence.id)
+    await lifecycle.save_detail(
+        operation.occurrence.id, replace(detail, resource_changes=dict(changes)), [ctx.fence]
+    )
+    await finish(ctx, Trigger.SUCCEEDED, changes)
 
 
 async def grant_step(ctx: StepContext) -> None:
@@ -215,35 +268,24 @@ async def finish_step(ctx: StepContext) -> None:
     operation = await load(ctx)
     request = request_of(operation)
     flavour = flavour_of(operation.package, request.flavour_id)
-    vim = operation.bookkeeping.get("vim") or ""
     built = {vnfc: dict(ctx.outputs[f"vnfc {vnfc.id}"]) for vnfc in vnfcs_of(ctx.params)}
-    document = dict(operation.instance)
-    document["instantiationState"] = InstantiationState.INSTANTIATED.value
-    document["instantiatedVnfInfo"] = instantiated_info(
-        operation.package.vnfd_id, flavour, request, built, vim
-    )
-    document["_links"] = links(operation.instance_id, InstantiationState.INSTANTIATED)
-    if request.vim_connection_info:
-        document["vimConnectionInfo"] = operation.params.get("vimConnectionInfo")
-    lifecycle = ctx[LIFECYCLE]
-    await lifecycle.save_instance(operation.instance_id, document, [ctx.fence])
+    vim = operation.bookkeeping.get("vim") or ""
     changes = vnfc_changes(operation.package.vnfd_id, built, vim, "ADDED")
-    detail = await lifecycle.detail(operation.occurrence.id)
-    await lifecycle.save_detail(
-        operation.occurrence.id,
-        type(detail)(**{**detail.__dict__, "resource_changes": changes}),
-        [ctx.fence],
-    )
-    await finish(ctx, Trigger.SUCCEEDED, changes)
+    levels = initial_levels(flavour, request.instantiation_level_id)
+    await record(ctx, operation, built, levels, changes)
+
+
+def building(params: Mapping[str, Any], grant: Handler, done: Handler) -> list[Step]:
+    """grant, assets, a step per VNFC of ``params``, then ``done``."""
+    vnfc_steps = [vnfc_step(vnfc) for vnfc in vnfcs_of(params)]
+    last = tuple(step.name for step in vnfc_steps) or ("assets",)
+    return [
+        guarded("grant", grant),
+        guarded("assets", assets_step, after=("grant",)),
+        *vnfc_steps,
+        guarded("finish", done, after=last),
+    ]
 
 
 def plan(params: Mapping[str, Any]) -> list[Step]:
-    vnfc_steps = [vnfc_step(vnfc) for vnfc in vnfcs_of(params)]
-    return [
-        guarded("grant", grant_step),
-        guarded("assets", assets_step, after=("grant",)),
-        *vnfc_steps,
-        guarded(
-            "finish", finish_step, after=tuple(step.name for step in vnfc_steps) or ("assets",)
-        ),
-    ]
+    return building(params, grant_step, finish_step)

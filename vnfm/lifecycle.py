@@ -41,6 +41,9 @@ BOOKKEEPING = "_vnfm"  # the manager's own part of an instance document
 JOB_OF: dict[LcmOperation, str] = {
     LcmOperation.INSTANTIATE: "vnfm.instantiate",
     LcmOperation.TERMINATE: "vnfm.terminate",
+    LcmOperation.SCALE: "vnfm.scale",
+    LcmOperation.OPERATE: "vnfm.operate",
+    LcmOperation.HEAL: "vnfm.heal",
 }
 ROLLBACK_JOB = "vnfm.rollback"
 
@@ -311,7 +314,7 @@ class Lifecycle:
 # The task resources each state offers (those this manager serves).
 TASKS: dict[InstantiationState, tuple[str, ...]] = {
     InstantiationState.NOT_INSTANTIATED: ("instantiate",),
-    InstantiationState.INSTANTIATED: ("terminate",),
+    InstantiationState.INSTANTIATED: ("terminate", "scale", "operate", "heal"),
 }
 
 

@@ -23,22 +23,12 @@ def _cp_id(vnfc: Vnfc, cp_id: str) -> str:
     return f"{vnfc.id}-{cp_id}"
 
 
-def scale_status(flavour: Flavour, level: str | None) -> list[dict[str, Any]]:
-    chosen = next(
-        (
-            lv
-            for lv in flavour.instantiation_levels
-            if lv.level_id == (level or flavour.default_level)
-        ),
-        None,
-    )
-    return [
-        {
-            "aspectId": aspect.aspect_id,
-            "scaleLevel": (chosen.scale_info if chosen else {}).get(aspect.aspect_id, 0),
-        }
-        for aspect in flavour.scaling_aspects
-    ]
+def initial_levels(flavour: Flavour, level: str | None) -> dict[str, int]:
+    """Each scaling aspect's level at instantiation level ``level`` (or the default)."""
+    wanted = level or flavour.default_level
+    chosen = next((lv for lv in flavour.instantiation_levels if lv.level_id == wanted), None)
+    found = chosen.scale_info if chosen else {}
+    return {aspect.aspect_id: found.get(aspect.aspect_id, 0) for aspect in flavour.scaling_aspects}
 
 
 def instantiated_info(
@@ -47,6 +37,7 @@ def instantiated_info(
     request: InstantiateVnfRequest,
     built: Mapping[Vnfc, Mapping[str, Any]],
     vim: str,
+    levels: Mapping[str, int],
 ) -> dict[str, Any]:
     vnfc_resources: list[dict[str, Any]] = []
     ext_cps: list[dict[str, Any]] = []
@@ -110,8 +101,10 @@ def instantiated_info(
     ]
     return {
         "flavourId": flavour.flavour_id,
-        "vnfState": "STARTED",
-        "scaleStatus": scale_status(flavour, request.instantiation_level_id),
+        "vnfState": "STOPPED"
+        if built and all(out.get("state") == "STOPPED" for out in built.values())
+        else "STARTED",
+        "scaleStatus": [{"aspectId": a, "scaleLevel": n} for a, n in sorted(levels.items())],
         "maxScaleLevels": [
             {"aspectId": a.aspect_id, "scaleLevel": a.max_scale_level}
             for a in flavour.scaling_aspects

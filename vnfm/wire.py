@@ -175,3 +175,47 @@ class VnfLcmOpOcc(WireModel):
     error: dict[str, Any] | None = None
     resource_changes: dict[str, Any] | None = None
     links: dict[str, Any] = Field(alias="_links")
+
+
+class ScaleType(StrEnum):
+    SCALE_OUT = "SCALE_OUT"
+    SCALE_IN = "SCALE_IN"
+
+
+class ScaleVnfRequest(WireModel):
+    """SOL003 5.5.2.5."""
+
+    type: ScaleType
+    aspect_id: str = Field(min_length=1)
+    number_of_steps: int = Field(default=1, ge=1)
+    additional_params: dict[str, Any] | None = None
+
+
+class VnfOperationalState(StrEnum):
+    STARTED = "STARTED"
+    STOPPED = "STOPPED"
+
+
+class StopType(StrEnum):
+    FORCEFUL = "FORCEFUL"
+    GRACEFUL = "GRACEFUL"
+
+
+class OperateVnfRequest(WireModel):
+    """SOL003 5.5.2.10."""
+
+    vnfc_instance_id: list[str] | None = None
+    change_state_to: VnfOperationalState
+    stop_type: StopType | None = None
+    graceful_stop_timeout: int | None = Field(default=None, ge=0)
+    additional_params: dict[str, Any] | None = None
+
+
+class HealVnfRequest(WireModel):
+    """SOL003 5.5.2.9; ``additionalParams.healType`` (``reboot``, ``rebuild``,
+    ``recreate``) chooses how, else reboot, or recreate when the host is down."""
+
+    vnfc_instance_id: list[str] | None = None
+    cause: str | None = None
+    additional_params: dict[str, Any] | None = None
+    health_check_params: dict[str, Any] | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ def _requirements() -> dict[str, dict[str, dict[str, VduRequirement]]]:
 class GrantServer:
     placer: Placer
     vim_connection_id: str = "lab"
+    # A server's host, for RES_MGMT references (a real NFVO asks its VIM).
+    locate: Callable[[str], Awaitable[str | None]] | None = None
     reject: str | None = None  # the reason to give while set
     asynchronous: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -137,18 +140,23 @@ class GrantServer:
             )
             for r in computes
         ]
-        groups = [
-            AffinityGroup(
-                group_id=f"rule{position}",
-                kind=AffinityKind.AFFINITY
-                if c.affinity_or_anti_affinity == "AFFINITY"
-                else AffinityKind.ANTI_AFFINITY,
-                scope=_SCOPES[c.scope],
-                members=[ref.resource_id for ref in c.resource],
-            )
-            for position, c in enumerate(body.placement_constraints)
-            if c.scope in _SCOPES
-        ]
+        groups, avoided = [], set()
+        for position, c in enumerate(body.placement_constraints):
+            members = [ref.resource_id for ref in c.resource if ref.id_type == "GRANT"]
+            anti = c.affinity_or_anti_affinity == "ANTI_AFFINITY"
+            if anti and c.scope == "NFVI_NODE" and self.locate is not None:
+                for ref in c.resource:
+                    if ref.id_type == "RES_MGMT":
+                        avoided.add(await self.locate(ref.resource_id))
+            if c.scope in _SCOPES and len(members) > 1:
+                groups.append(
+                    AffinityGroup(
+                        group_id=f"rule{position}",
+                        kind=AffinityKind.ANTI_AFFINITY if anti else AffinityKind.AFFINITY,
+                        scope=_SCOPES[c.scope],
+                        members=members,
+                    )
+                )
         used = {i.logical_network for v in vnfcs for i in v.requirement.interfaces}
         request = PlacementRequest(
             request_id=body.vnf_lcm_op_occ_id,
@@ -160,7 +168,14 @@ class GrantServer:
                 if name in used
             ],
         )
-        decision = await self.placer.decide(request)
+        # The siblings' hosts are out of bounds for this decision only.
+        graph = self.placer.graph
+        added = {host for host in avoided if host and host not in graph.unavailable}
+        graph.unavailable |= added
+        try:
+            decision = await self.placer.decide(request)
+        finally:
+            graph.unavailable -= added
         if not decision.feasible:
             raise Forbidden(f"no placement: {decision.explanation}")
         placed = grant_placement(request, decision, self.vim_connection_id)

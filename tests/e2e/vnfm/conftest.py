@@ -159,6 +159,11 @@ async def stack(
             running(vnfm, Background(workers=8, grace=2, lease_seconds=3)),
             Vim(VimSpec("lab", entry, admin=True, retry=FAST)) as vim,
         ):
+
+            async def locate(server_id: str) -> str | None:
+                return (await vim.compute.server(server_id)).host
+
+            grants.locate = locate
             await client.start_server()
             try:
                 vnfds = {nf: await onboard(client, csar) for nf, csar in csars.items()}
