@@ -145,6 +145,7 @@ async def ask(ctx: StepContext, request: GrantRequest) -> None:
             (info.vim_connection_id for info in grant.add_resources if info.vim_connection_id),
             None,
         )
-        await keep(ctx, operation, vim=vim or granted_vim or operation.bookkeeping.get("vim"))
+        chosen = vim or granted_vim or operation.bookkeeping.get("vim")
+        await keep(ctx, operation, vim=chosen or (await ctx[VIMS].default()).name)
     if operation.occurrence.operation_state is OperationState.STARTING:
         await lifecycle.move(operation.occurrence.id, Trigger.GRANTED, fence=ctx.fence)

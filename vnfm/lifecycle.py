@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -58,6 +58,7 @@ class Detail:
     job_id: str | None = None
     cancel_pending: bool = False
     cancel_mode: str | None = None
+    job_params: dict[str, Any] | None = None  # what a retry runs the operation's job with
 
     @classmethod
     def of(cls, document: Mapping[str, Any] | None) -> Detail:
@@ -69,6 +70,7 @@ class Detail:
             job_id=document.get("jobId"),
             cancel_pending=bool(document.get("cancelPending")),
             cancel_mode=document.get("cancelMode"),
+            job_params=document.get("jobParams"),
         )
 
     def to_document(self, occurrence_id: str) -> dict[str, Any]:
@@ -80,6 +82,7 @@ class Detail:
             "jobId": self.job_id,
             "cancelPending": self.cancel_pending,
             "cancelMode": self.cancel_mode,
+            "jobParams": self.job_params,
         }
 
 
@@ -212,14 +215,15 @@ class Lifecycle:
         self, occurrence: Occurrence, job_type: str, params: Mapping[str, Any]
     ) -> None:
         detail = await self.detail(occurrence.id)
-        runs = len([state for state, _ in occurrence.history if state == "PROCESSING"])
         job = await self.jobs.enqueue(
             job_type,
             {**params, "occurrenceId": occurrence.id, "instanceId": occurrence.instance_id},
-            idempotency_key=f"{occurrence.id}:{job_type}:{runs}:{len(occurrence.history)}",
+            idempotency_key=f"{occurrence.id}:{job_type}:{len(occurrence.history)}",
         )
+        kept = detail.job_params if job_type == ROLLBACK_JOB else dict(params)
         await self.save_detail(
-            occurrence.id, Detail(**{**detail.__dict__, "job_id": job.id, "cancel_pending": False})
+            occurrence.id,
+            replace(detail, job_id=job.id, cancel_pending=False, job_params=kept),
         )
 
     async def detail(self, occurrence_id: str) -> Detail:
@@ -273,11 +277,12 @@ class Lifecycle:
 
     async def retry(self, occurrence_id: str, principal: Principal) -> Occurrence:
         current = await self.occurrence(occurrence_id, principal)
-        moved = await self.move(current.id, Trigger.RETRY)
-        job = JOB_OF.get(LcmOperation(moved.operation))
+        job = JOB_OF.get(LcmOperation(current.operation))
         if job is None:
-            raise Conflict(f"operation {moved.operation} cannot be retried")
-        await self._enqueue(moved, job, {})
+            raise Conflict(f"operation {current.operation} cannot be retried")
+        detail = await self.detail(current.id)
+        moved = await self.move(current.id, Trigger.RETRY)
+        await self._enqueue(moved, job, detail.job_params or {})
         return moved
 
     async def rollback(self, occurrence_id: str, principal: Principal) -> Occurrence:
@@ -301,13 +306,9 @@ class Lifecycle:
         detail = await self.detail(current.id)
         if detail.job_id:
             await self.jobs.cancel(detail.job_id, CancelMode.FORCE)
-        await self.save_detail(
-            current.id, Detail(**{**detail.__dict__, "cancel_pending": True, "cancel_mode": mode})
-        )
+        await self.save_detail(current.id, replace(detail, cancel_pending=True, cancel_mode=mode))
         moved = await self.move(current.id, Trigger.CANCEL)
-        await self.save_detail(
-            current.id, Detail(**{**detail.__dict__, "cancel_pending": False, "cancel_mode": mode})
-        )
+        await self.save_detail(current.id, replace(detail, cancel_pending=False, cancel_mode=mode))
         return moved
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,8 @@ class NfvoClient:
             raise NfvoRefused(
                 f"the NFVO answered {status} to GET {path}: {_detail(raw, status)}", status=status
             )
-        partial = target.with_suffix(target.suffix + ".part")
+        # A name of its own: managers sharing a data directory may download it together.
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
         partial.write_bytes(raw)
         partial.replace(target)
 

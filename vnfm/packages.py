@@ -11,8 +11,10 @@ Never the NFVO's store: any NFVO serving SOL003 package management will do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,23 +96,24 @@ class PackageSource:
         if not archive.exists():
             path = f"/vnfpkgm/v2/onboarded_vnf_packages/{vnfd_id}/package_content"
             await self.client.download(path, archive, version=PACKAGE_VERSION)
-        workdir = folder / "unpacked"
-        shutil.rmtree(workdir, ignore_errors=True)  # a half-unpacked tree from a crash
+        # Unpacked in a directory of its own, then moved into place whole: managers
+        # sharing a data directory (or a crash mid-way) never see a half-unpacked tree.
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".unpacking-"))
         try:
-            loaded = await asyncio.to_thread(load_package, archive, workdir)
+            loaded = await asyncio.to_thread(load_package, archive, staging)
+            if loaded.vnfd is None:
+                raise PermanentError(f"the package of vnfdId {vnfd_id} holds no VNFD")
+            unpacked, root = folder / "unpacked", loaded.files.root
+            with contextlib.suppress(OSError):  # another process's identical tree is there
+                root.rename(unpacked)
         except DescriptorError as error:
             raise PermanentError(
                 f"the package of vnfdId {vnfd_id} cannot be read: {error}"
             ) from None
-        if loaded.vnfd is None:
-            raise PermanentError(f"the package of vnfdId {vnfd_id} holds no VNFD")
-        return VnfPackage(
-            vnfd_id,
-            checksum,
-            loaded.vnfd,
-            loaded.requirements,
-            loaded.files.entry_definitions.parent,
-        )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        definitions = unpacked / loaded.files.entry_definitions.parent.relative_to(root)
+        return VnfPackage(vnfd_id, checksum, loaded.vnfd, loaded.requirements, definitions)
 
 
 PACKAGES: ResourceKey[PackageSource] = ResourceKey("VNF package source", PackageSource)

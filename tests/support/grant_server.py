@@ -73,6 +73,7 @@ class GrantServer:
     reject: str | None = None  # the reason to give while set
     asynchronous: bool = False
     requests: list[dict[str, Any]] = field(default_factory=list)
+    held: dict[str, set[str]] = field(default_factory=dict)  # VNF -> reservation ids
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, GrantRequest] = field(default_factory=dict)
     _needs: dict[str, dict[str, dict[str, VduRequirement]]] = field(default_factory=dict)
@@ -113,6 +114,9 @@ class GrantServer:
             vnf_instance=body.links.vnf_instance,
         )
         computes = [r for r in body.add_resources if r.type is ResourceType.COMPUTE]
+        if body.operation is GrantedLcmOperation.TERMINATE:  # what it held is free again
+            for reservation_id in self.held.pop(body.vnf_instance_id, set()):
+                await self.placer.reservations.release(reservation_id)
         fields: dict[str, Any] = {}
         if computes and body.operation is not GrantedLcmOperation.TERMINATE:
             fields = await self._placement(body, computes)
@@ -178,6 +182,8 @@ class GrantServer:
             graph.unavailable -= added
         if not decision.feasible:
             raise Forbidden(f"no placement: {decision.explanation}")
+        held = self.held.setdefault(body.vnf_instance_id, set())
+        held |= {p.reservation_id for p in decision.placements if p.reservation_id}
         placed = grant_placement(request, decision, self.vim_connection_id)
         return {
             "zones": placed.zones,

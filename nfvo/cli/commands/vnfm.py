@@ -2,9 +2,10 @@
 
 For a manager apart from the NFVO (another host, another NFVO): it asks
 ``vnfm_nfvo_url`` for grants and packages with its client credentials
-(``vnfm_client_id``/``vnfm_client_secret``), keeps its records under
-``vnfm_key_prefix`` and its VIMs in its own registry (``nfvo vim`` with
-``--key-prefix``-style settings, or ``vimConnectionInfo`` in requests and grants).
+(``vnfm_client_id``/``vnfm_client_secret``) and keeps its records, jobs and VIM
+registry under ``vnfm_key_prefix``; VIMs reach it in requests' and grants'
+``vimConnectionInfo``, or are registered there (``NFVO_KEY_PREFIX=<that prefix> nfvo
+vim add ...``).
 Prints ``READY http://host:port`` once listening; SIGTERM stops it gracefully.
 """
 
@@ -20,6 +21,7 @@ from nfvo.cli.context import CliContext, pass_cli
 from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
 from nfvo.sol.auth import can_authenticate
+from nfvo.store.workers import DEFAULT_LEASE_SECONDS
 from vnfm.runtime import build_app, open_vnfm
 
 
@@ -55,11 +57,18 @@ def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
               help="Jobs this process runs at once.")  # fmt: skip
 @click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="Seconds running jobs and in-flight requests get on SIGTERM.")  # fmt: skip
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_LEASE_SECONDS,
+    show_default=True,
+    help="Lease on a running job (lost by a dead process).",
+)
 @click.option("--no-auth", is_flag=True, help="Serve without tokens (local development only).")
 @pass_cli
 def serve(
     cli: CliContext, host: str | None, port: int | None, concurrency: int, grace: float,
-    no_auth: bool,
+    lease_seconds: float, no_auth: bool,
 ) -> None:  # fmt: skip
     """Serve /vnflcm/v2 alone, with in-process job workers."""
     overrides: dict[str, object] = {}
@@ -80,4 +89,5 @@ def serve(
             "authentication is on but no token can be had: set admin_password, "
             "auth_clients or auth_jwks, or serve with --no-auth for local development"
         )
-    asyncio.run(serve_vnfm(settings, Background(workers=concurrency, grace=grace)))
+    background = Background(workers=concurrency, grace=grace, lease_seconds=lease_seconds)
+    asyncio.run(serve_vnfm(settings, background))

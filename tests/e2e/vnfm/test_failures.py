@@ -44,7 +44,11 @@ async def test_a_failed_boot_is_failed_temp_then_retry_completes_with_one_server
     assert status == 202
     done = await stack.wait(location)
     assert done["operationState"] == "COMPLETED", done
-    assert len((await leftovers(stack, instance["id"]))["servers"]) == 1
+    [server] = (await leftovers(stack, instance["id"]))["servers"]
+    assert server["status"] == "ACTIVE"
+    _, shown, _ = await stack.lcm("GET", f"/vnf_instances/{instance['id']}")
+    [vnfc] = shown["instantiatedVnfInfo"]["vnfcResourceInfo"]
+    assert vnfc["computeResource"]["resourceId"] == server["id"]
 
 
 async def test_rollback_removes_what_the_instantiation_made(stack: Stack) -> None:
