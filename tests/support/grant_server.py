@@ -50,6 +50,7 @@ PHYSNETS = {
     "virtual_link_n3": "sriov-n3",
     "virtual_link_n6": "sriov-n6",
 }
+SCOPE = "grant:write"  # what the VNF manager's token must carry when auth is on
 _SCOPES = {"NFVI_NODE": AffinityScope.NFVI_NODE, "ZONE": AffinityScope.ZONE}
 
 
@@ -80,8 +81,8 @@ class GrantServer:
 
     def app(self) -> web.Application:
         routes = (
-            Route("POST", "/grants", self._create, status=201, request_model=GrantRequest),
-            Route("GET", "/grants/{grantId}", self._show),
+            Route("POST", "/grants", self._create, SCOPE, status=201, request_model=GrantRequest),
+            Route("GET", "/grants/{grantId}", self._show, SCOPE),
         )
         return make_api_app("grant", 1, ["1.7.0"], routes)
 

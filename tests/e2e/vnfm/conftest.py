@@ -10,8 +10,9 @@ the simulator registered as admin and its notifications bridged).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from nfvo.config import load_settings
 from nfvo.placement.reservations import Placer, Reservations
 from nfvo.platform import Background
 from nfvo.runtime import compose as compose_nfvo
+from nfvo.sol.callbacks import basic_header
 from nfvo.store.keys import Keyspace
 from nfvo.vim.facade import Vim
 from nfvo.vim.infrastructure import build_graph
@@ -56,9 +58,11 @@ class Stack:
     vnfm: VnfmRuntime
     vim: Vim  # the simulator as admin, to look at what the VNFM made
     vnfds: dict[str, str]  # NF name -> vnfdId
+    headers: dict[str, str] = field(default_factory=dict)  # Authorization, when on
 
     async def lcm(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any, Any]:
-        response = await self.client.request(method, f"/vnflcm/v2{path}", headers=LCM, **kwargs)
+        headers = {**LCM, **self.headers}
+        response = await self.client.request(method, f"/vnflcm/v2{path}", headers=headers, **kwargs)
         body = await response.json() if response.content_type.endswith("json") else None
         return response.status, body, response.headers
 
@@ -73,7 +77,7 @@ class Stack:
         """Poll the occurrence until it leaves STARTING/PROCESSING/ROLLING_BACK."""
         async with asyncio.timeout(within):
             while True:
-                response = await self.client.get(location, headers=LCM)
+                response = await self.client.get(location, headers={**LCM, **self.headers})
                 body: dict[str, Any] = await response.json()
                 if body["operationState"] not in ("STARTING", "PROCESSING", "ROLLING_BACK"):
                     return body
@@ -105,45 +109,54 @@ def csars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {nf: build_package(REPO / "descriptors/packages" / nf, out) for nf in ("nrf", "upf")}
 
 
-async def onboard(client: Client, csar: Path) -> str:
-    created = await client.post("/vnfpkgm/v2/vnf_packages", json={}, headers=PKGM)
+async def onboard(client: Client, csar: Path, headers: dict[str, str] | None = None) -> str:
+    auth = headers or {}
+    created = await client.post("/vnfpkgm/v2/vnf_packages", json={}, headers={**PKGM, **auth})
     href = (await created.json())["_links"]["self"]["href"]
     uploaded = await client.put(
         f"{href}/package_content",
         data=csar.read_bytes(),
-        headers={**PKGM, "Content-Type": "application/zip"},
+        headers={**PKGM, **auth, "Content-Type": "application/zip"},
     )
     assert uploaded.status == 202
     async with asyncio.timeout(60):
         while True:
-            body = await (await client.get(href, headers=PKGM)).json()
+            body = await (await client.get(href, headers={**PKGM, **auth})).json()
             if body["onboardingState"] == "ONBOARDED":
                 return str(body["vnfdId"])
             assert body["onboardingState"] != "ERROR", body
             await asyncio.sleep(0.05)
 
 
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
 @pytest.fixture
-async def stack(
+async def make_stack(
     redis: aioredis.Redis,
     redis_url: str,
     keyspace: Keyspace,
     tmp_path: Path,
     free_port: int,
     csars: dict[str, Path],
-) -> AsyncIterator[Stack]:
-    streams = f"{keyspace.prefix}-os"
-    config = SimConfig(time_scale=0, redis_url=redis_url, stream_prefix=streams)
-    async with Simulator(LAB, config=config) as sim:
-        settings = load_settings(
-            None,
-            redis_url=redis_url,
-            key_prefix=keyspace.prefix,
-            data_dir=tmp_path,
-            auth_enabled=False,
-            vnfm_nfvo_url=f"http://127.0.0.1:{free_port}",
-            vnfm_boot_timeout_seconds=60,
-        )
+) -> AsyncIterator[StackFactory]:
+    """Start a stack with settings ``overrides``; ``operator`` (client id, secret) is who
+    the test is when authentication is on."""
+    exits = contextlib.AsyncExitStack()
+
+    async def start(operator: tuple[str, str] | None = None, **overrides: Any) -> Stack:
+        streams = f"{keyspace.prefix}-os"
+        config = SimConfig(time_scale=0, redis_url=redis_url, stream_prefix=streams)
+        sim = await exits.enter_async_context(Simulator(LAB, config=config))
+        values: dict[str, Any] = {
+            "redis_url": redis_url,
+            "key_prefix": keyspace.prefix,
+            "data_dir": tmp_path,
+            "auth_enabled": False,
+            "vnfm_nfvo_url": f"http://127.0.0.1:{free_port}",
+            "vnfm_boot_timeout_seconds": 60,
+        }
+        settings = load_settings(None, **(values | overrides))
         nfvo = compose_nfvo(settings, redis)
         vnfm = compose_vnfm(settings, redis)
         entry = yaml.safe_load(sim.clouds_yaml_path.read_text())["clouds"]["sim"]
@@ -154,19 +167,32 @@ async def stack(
         grants = GrantServer(placer)
         app = build_app(nfvo, [grants.app(), api_app(vnfm)])
         client: Client = TestClient(TestServer(app, host="127.0.0.1", port=free_port))
-        async with (
-            nfvo.platform.running(Background(workers=2, follow_vims=False, grace=2)),
-            running(vnfm, Background(workers=8, grace=2, lease_seconds=3)),
-            Vim(VimSpec("lab", entry, admin=True, retry=FAST)) as vim,
-        ):
+        await exits.enter_async_context(
+            nfvo.platform.running(Background(workers=2, follow_vims=False, grace=2))
+        )
+        await exits.enter_async_context(running(vnfm, Background(workers=8, grace=2)))
+        vim = await exits.enter_async_context(Vim(VimSpec("lab", entry, admin=True, retry=FAST)))
 
-            async def locate(server_id: str) -> str | None:
-                return (await vim.compute.server(server_id)).host
+        async def locate(server_id: str) -> str | None:
+            return (await vim.compute.server(server_id)).host
 
-            grants.locate = locate
-            await client.start_server()
-            try:
-                vnfds = {nf: await onboard(client, csar) for nf, csar in csars.items()}
-                yield Stack(sim, client, grants, vnfm, vim, vnfds)
-            finally:
-                await client.close()
+        grants.locate = locate
+        await client.start_server()
+        exits.push_async_callback(client.close)
+        headers = {}
+        if operator is not None:
+            form = {"grant_type": "client_credentials"}
+            issued = await client.post(
+                "/oauth2/token", data=form, headers={"Authorization": basic_header(*operator)}
+            )
+            headers = {"Authorization": f"Bearer {(await issued.json())['access_token']}"}
+        vnfds = {nf: await onboard(client, csar, headers) for nf, csar in csars.items()}
+        return Stack(sim, client, grants, vnfm, vim, vnfds, headers)
+
+    async with exits:
+        yield start
+
+
+@pytest.fixture
+async def stack(make_stack: StackFactory) -> Stack:
+    return await make_stack()
