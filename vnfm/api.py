@@ -128,11 +128,13 @@ async def modify_instance(request: web.Request) -> web.Response:
     found = await lifecycle.instance(request.match_info["vnfInstanceId"], principal)
     check_if_match(request, etag_of(instance_view(found.document)))
     patch = await read_json(request)
-    changes = validate(VnfInfoModificationRequest, patch)
-    merged: dict[str, Any] = {}
-    for name in changes.model_fields_set:
-        wire = VnfInfoModificationRequest.model_fields[name].alias or name
-        merged[wire] = merge_patch(found.document.get(wire), patch[wire])
+    validate(VnfInfoModificationRequest, patch)  # 422 naming what does not fit
+    known = {field.alias or name for name, field in VnfInfoModificationRequest.model_fields.items()}
+    merged = {
+        wire: merge_patch(found.document.get(wire), value)
+        for wire, value in patch.items()
+        if wire in known
+    }
     occurrence = await lifecycle.modify_instance(found.id, merged, found.version, principal)
     return _accepted(occurrence)
 

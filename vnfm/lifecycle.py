@@ -287,10 +287,10 @@ class Lifecycle:
 
     async def rollback(self, occurrence_id: str, principal: Principal) -> Occurrence:
         current = await self.occurrence(occurrence_id, principal)
-        if current.operation == LcmOperation.TERMINATE.value:
+        if current.operation != LcmOperation.INSTANTIATE.value:
             raise Conflict(
-                f"occurrence {occurrence_id} is a TERMINATE, which cannot be rolled back; "
-                "retry it or fail it"
+                f"occurrence {occurrence_id} is a {current.operation}; only an INSTANTIATE can "
+                "be rolled back here: retry it or fail it"
             )
         moved = await self.move(current.id, Trigger.ROLLBACK)
         await self._enqueue(moved, ROLLBACK_JOB, {})

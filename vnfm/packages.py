@@ -24,6 +24,7 @@ from descriptors.model import Flavour, SoftwareImage, Vnfd
 from descriptors.problems import DescriptorError
 from descriptors.requirements import VduRequirement
 from nfvo.store.errors import PermanentError
+from nfvo.store.keys import is_valid_id
 from nfvo.store.resources import ResourceKey
 from vnfm.nfvo_client import PACKAGE_VERSION, NfvoClient, NfvoRefused
 
@@ -78,6 +79,8 @@ class PackageSource:
             return self._parsed[key]
 
     async def _info(self, vnfd_id: str) -> dict[str, Any]:
+        if not is_valid_id(vnfd_id):  # never an id an NFVO issues, nor safe in a path
+            raise UnknownVnfd(f"vnfdId {vnfd_id[:80]!r} is not an identifier an NFVO issues")
         path = f"/vnfpkgm/v2/onboarded_vnf_packages/{vnfd_id}"
         try:
             info: dict[str, Any] = await self.client.get_json(path, version=PACKAGE_VERSION)
