@@ -28,7 +28,7 @@ from nfvo.vim.tags import ResourceIdentity
 from vnfm import assets, day1
 from vnfm.granting import ask, grant_request
 from vnfm.lifecycle import BOOKKEEPING, LIFECYCLE, links
-from vnfm.plan import Vnfc, ext_networks, external_cp_of, flavour_of
+from vnfm.plan import Vnfc, external_cp_of, flavour_of, network_of
 from vnfm.results import initial_levels, instantiated_info, vnfc_changes
 from vnfm.steps import Handler, Operation, finish, guarded, keep, load, open_vim
 from vnfm.wire import InstantiateVnfRequest, InstantiationState
@@ -166,12 +166,10 @@ def _fixed_ips(
 async def _ports(
     vim: Vim, operation: Operation, vnfc: Vnfc, flavour: Flavour, request: InstantiateVnfRequest
 ) -> list[tuple[VduCp, Port]]:
-    networks = ext_networks(flavour, request)
-    internal = operation.bookkeeping.get("networks") or {}
     cps = sorted((cp for cp in flavour.cps if cp.vdu_id == vnfc.vdu_id), key=lambda c: c.order or 0)
     made: list[tuple[VduCp, Port]] = []
     for cp in cps:
-        network = networks.get(cp.cp_id) or internal.get(cp.virtual_link or "")
+        network = network_of(flavour, request, cp)
         if network is None:
             raise PermanentError(f"CP {cp.cp_id} of {vnfc.id} has no network")
         vnic = VnicType(cp.vnic_type or "normal")

@@ -75,6 +75,20 @@ def ext_networks(flavour: Flavour, request: InstantiateVnfRequest) -> dict[str, 
     return networks
 
 
+def managed_networks(request: InstantiateVnfRequest) -> dict[str, str]:
+    """Internal virtual link -> the existing network realising it (extManagedVirtualLinks)."""
+    return {
+        link.vnf_virtual_link_desc_id: link.resource_id
+        for link in request.ext_managed_virtual_links or []
+    }
+
+
+def network_of(flavour: Flavour, request: InstantiateVnfRequest, cp: VduCp) -> str | None:
+    """The network a VduCp's port goes on: its external CP's, else its internal link's."""
+    found = ext_networks(flavour, request).get(cp.cp_id)
+    return found or managed_networks(request).get(cp.virtual_link or "")
+
+
 def plan_instantiation(package: VnfPackage, request: InstantiateVnfRequest) -> list[Vnfc]:
     """The VNFCs of ``request``; Unprocessable naming what does not fit the VNFD."""
     flavour = flavour_of(package, request.flavour_id)
@@ -82,11 +96,16 @@ def plan_instantiation(package: VnfPackage, request: InstantiateVnfRequest) -> l
         counts = level_counts(flavour, request.instantiation_level_id)
     except LevelError as error:
         raise Unprocessable(f"instantiationLevelId: {error}") from None
-    networks = ext_networks(flavour, request)
     internal = {vl.vl_id for vl in flavour.virtual_links}
     for cp in flavour.cps:
-        if cp.cp_id in networks or (cp.virtual_link in internal):
+        if network_of(flavour, request, cp) is not None:
             continue
+        if cp.virtual_link in internal:
+            raise Unprocessable(
+                f"connection point {cp.cp_id} of VDU {cp.vdu_id} is on internal virtual link "
+                f"{cp.virtual_link}: name its network in extManagedVirtualLinks (this manager "
+                "does not create internal networks yet)"
+            )
         exposed = external_cp_of(flavour, cp)
         raise Unprocessable(
             f"connection point {cp.cp_id} of VDU {cp.vdu_id} is attached to no network: "
