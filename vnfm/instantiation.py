@@ -189,63 +189,87 @@ async def _ports(
     return made
 
 
+def _user_data(
+    operation: Operation,
+    vnfc: Vnfc,
+    request: InstantiateVnfRequest,
+    ports: list[tuple[VduCp, Port]],
+) -> str | None:
+    """The VNFC's day-1 user data, with the addresses its ports really got."""
+    flavour = flavour_of(operation.package, request.flavour_id)
+    variables: dict[str, Any] = {
+        **day1.parameters(request.additional_params),
+        "vnf_instance_id": operation.instance_id,
+        "vdu_id": vnfc.vdu_id,
+        "vnfc_index": vnfc.index,
+        "hostname": ResourceIdentity(operation.instance_id, vnfc.vdu_id, vnfc.index).name(),
+    }
+    for cp, port in ports:
+        for name in day1.address_names(vnfc.vdu_id, cp.cp_id):
+            variables[name] = port.fixed_ips[0] if port.fixed_ips else ""
+    try:
+        return day1.render(flavour.vdu(vnfc.vdu_id), variables)
+    except day1.Day1Error as error:
+        raise PermanentError(str(error)) from None
+
+
+def _server_request(
+    operation: Operation,
+    vnfc: Vnfc,
+    grant: Grant | None,
+    built: Mapping[str, Any],
+    ports: list[tuple[VduCp, Port]],
+    user_data: str | None,
+    admin: bool,
+) -> ServerRequest:
+    """Where and how the grant says to boot the VNFC."""
+    hint = grant.placement_hint(vnfc.id) if grant else None
+    group = hint.server_group_id if hint else None
+    reservation = _reservation(grant, vnfc)
+    return ServerRequest(
+        identity=ResourceIdentity(
+            operation.instance_id, vnfc.vdu_id, vnfc.index, operation_id=operation.occurrence.id
+        ),
+        image_id=built["images"][vnfc.vdu_id],
+        flavor_id=built["flavours"][vnfc.vdu_id],
+        port_ids=[port.id for _, port in ports],
+        zone=grant.zone_of(vnfc.id) if grant else None,
+        host=hint.host if hint and admin else None,
+        server_group_id=built["serverGroups"].get(group) if group else None,
+        user_data=user_data,
+        metadata={"nfvo_reservation": reservation} if reservation else {},
+    )
+
+
+def _reservation(grant: Grant | None, vnfc: Vnfc) -> str | None:
+    granted = grant.add_resources if grant else []
+    info = next((g for g in granted if g.resource_definition_id == vnfc.id), None)
+    return info.reservation_id if info else None
+
+
 def vnfc_step(vnfc: Vnfc) -> Step:
     async def build(ctx: StepContext) -> dict[str, Any]:
         operation = await load(ctx)
         request = request_of(operation)
         flavour = flavour_of(operation.package, request.flavour_id)
         grant, vim = await operation.grant(), await open_vim(ctx, operation)
-        built = ctx.outputs["assets"]
         ports = await _ports(vim, operation, vnfc, flavour, request)
-        vdu = flavour.vdu(vnfc.vdu_id)
-        variables: dict[str, Any] = {
-            **day1.parameters(request.additional_params),
-            "vnf_instance_id": operation.instance_id,
-            "vdu_id": vnfc.vdu_id,
-            "vnfc_index": vnfc.index,
-            "hostname": ResourceIdentity(operation.instance_id, vnfc.vdu_id, vnfc.index).name(),
-        }
-        for cp, port in ports:
-            for name in day1.address_names(vnfc.vdu_id, cp.cp_id):
-                variables[name] = port.fixed_ips[0] if port.fixed_ips else ""
-        try:
-            user_data = day1.render(vdu, variables)
-        except day1.Day1Error as error:
-            raise PermanentError(str(error)) from None
-        hint = grant.placement_hint(vnfc.id) if grant else None
-        info = (
-            next((g for g in grant.add_resources if g.resource_definition_id == vnfc.id), None)
-            if grant
-            else None
-        )
-        identity = ResourceIdentity(
-            operation.instance_id, vnfc.vdu_id, vnfc.index, operation_id=operation.occurrence.id
-        )
-        existing = await vim.compute.find_server(identity)
+        user_data = _user_data(operation, vnfc, request, ports)
+        wanted = _server_request(
+            operation, vnfc, grant, ctx.outputs["assets"], ports, user_data,
+            vim.session.spec.admin,
+        )  # fmt: skip
+        existing = await vim.compute.find_server(wanted.identity)
         if existing is not None and existing.status == "ERROR":  # a failed boot: boot again
             await vim.compute.delete_server(existing.id)
             await vim.compute.wait_for_server(existing.id, "DELETED", patience=120)
-        group = hint.server_group_id if hint else None
-        server = await vim.compute.create_server(
-            ServerRequest(
-                identity=identity,
-                image_id=built["images"][vnfc.vdu_id],
-                flavor_id=built["flavours"][vnfc.vdu_id],
-                port_ids=[port.id for _, port in ports],
-                zone=grant.zone_of(vnfc.id) if grant else None,
-                host=hint.host if hint and vim.session.spec.admin else None,
-                server_group_id=built["serverGroups"].get(group) if group else None,
-                user_data=user_data,
-                metadata={"nfvo_reservation": info.reservation_id}
-                if info and info.reservation_id else {},
-            )
-        )  # fmt: skip
+        server = await vim.compute.create_server(wanted)
         active = await vim.compute.wait_for_server(server.id, patience=ctx[LIFECYCLE].boot_timeout)
         return {
             "serverId": active.id,
             "host": active.host,
             "zone": active.zone,
-            "reservationId": info.reservation_id if info else None,
+            "reservationId": _reservation(grant, vnfc),
             "ports": [
                 {
                     "cpId": cp.cp_id,
