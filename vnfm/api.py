@@ -25,11 +25,12 @@ from nfvo.sol.tokens import Principal
 from nfvo.sol.wire import WireModel
 from nfvo.store.occurrences import Occurrence
 from nfvo.vim.registry import VimRecord, VimRegistry, from_connection_info
+from vnfm.granting import register_vim
 from vnfm.lifecycle import BOOKKEEPING, Lifecycle
 from vnfm.nfvo_client import NfvoRefused, NfvoUnavailable
 from vnfm.notices import SUBSCRIPTIONS, occurrence_href
 from vnfm.operating import HEAL_TYPES, targets
-from vnfm.packages import UnknownVnfd, VnfPackage
+from vnfm.packages import UnknownVnfd, UnreadablePackage, VnfPackage
 from vnfm.plan import plan_instantiation
 from vnfm.scaling import plan_scale
 from vnfm.views import instance_view, masked_connection_info, occurrence_view
@@ -85,7 +86,7 @@ async def package_of(lifecycle: Lifecycle, vnfd_id: str) -> VnfPackage:
     """The VNF package from the NFVO; its failures as what the client should know."""
     try:
         return await lifecycle.packages.get(vnfd_id)
-    except UnknownVnfd as error:
+    except (UnknownVnfd, UnreadablePackage) as error:
         raise Unprocessable(f"vnfdId: {error}") from None
     except (NfvoUnavailable, NfvoRefused) as error:
         raise ServiceUnavailable(
@@ -160,7 +161,7 @@ async def _register_vims(request: web.Request, body: InstantiateVnfRequest) -> s
             raise Unprocessable(f"vimConnectionInfo.{key}: {error}") from None
         if registry is None:
             raise ServiceUnavailable("no VIM registry is configured in this server")
-        await registry.add(record, replace_existing=True)
+        await register_vim(registry, record)
         chosen = chosen or record.name
     return chosen
 

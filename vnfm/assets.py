@@ -25,6 +25,7 @@ from descriptors.requirements import VduRequirement
 from nfvo.sol.grant import Grant
 from nfvo.store.errors import PermanentError
 from nfvo.store.keys import Keyspace
+from nfvo.vim.errors import VimConflict
 from nfvo.vim.facade import Vim
 from nfvo.vim.flavor_specs import flavour_spec
 from nfvo.vim.storage import ImageRequest
@@ -42,7 +43,11 @@ async def flavour_id(vim: Vim, grant: Grant | None, requirement: VduRequirement)
         if found is not None:
             return found.id
     # ensure_flavor finds one by content, creates it as admin, or refuses naming the specs.
-    return (await vim.compute.ensure_flavor(flavour_spec(requirement))).id
+    spec = flavour_spec(requirement)
+    try:
+        return (await vim.compute.ensure_flavor(spec)).id
+    except VimConflict:  # another instantiation created it between our look and our create
+        return (await vim.compute.ensure_flavor(spec)).id
 
 
 def image_hash(image: SoftwareImage) -> str:

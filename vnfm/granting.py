@@ -12,6 +12,7 @@ grant names is the one the operation uses.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -26,10 +27,11 @@ from nfvo.sol.grant import (
     ResourceDefinition,
     ResourceType,
 )
+from nfvo.sol.problems import Conflict, NotFound
 from nfvo.sol.wire import Link
 from nfvo.store.occurrence_states import OperationState, Trigger
 from nfvo.store.steps import StepContext
-from nfvo.vim.registry import VIMS, VimRecord, from_connection_info
+from nfvo.vim.registry import VIMS, VimRecord, VimRegistry, from_connection_info
 from vnfm.lifecycle import LIFECYCLE
 from vnfm.nfvo_client import NFVO
 from vnfm.notices import instance_href, occurrence_href
@@ -119,6 +121,19 @@ def grant_request(
     )
 
 
+async def register_vim(registry: VimRegistry, record: VimRecord) -> None:
+    """Register ``record`` unless the same connection is registered already: replacing a
+    VIM closes its facade, which other operations may be using at that moment."""
+    try:
+        current = await registry.get(record.name)
+    except NotFound:
+        current = None
+    if current is not None and (current.cloud, current.admin) == (record.cloud, record.admin):
+        return
+    with contextlib.suppress(Conflict):  # registered meanwhile by another operation
+        await registry.add(record, replace_existing=current is not None)
+
+
 async def _register_granted_vims(ctx: StepContext, raw: Mapping[str, Any]) -> str | None:
     """Register the grant's ``vimConnectionInfo``; the name of the VIM it grants on."""
     chosen = None
@@ -126,7 +141,7 @@ async def _register_granted_vims(ctx: StepContext, raw: Mapping[str, Any]) -> st
         vim_id, cloud = from_connection_info(info)
         extra = info.get("extra") or {}
         record = VimRecord(name=vim_id or key, cloud=cloud, admin=bool(extra.get("admin")))
-        await ctx[VIMS].add(record, replace_existing=True)
+        await register_vim(ctx[VIMS], record)
         chosen = chosen or record.name
     return chosen
 

@@ -33,6 +33,10 @@ class UnknownVnfd(PermanentError):
     """The NFVO has no onboarded package with this vnfdId."""
 
 
+class UnreadablePackage(PermanentError):
+    """The NFVO serves a package whose descriptor this manager cannot read."""
+
+
 @dataclass(frozen=True)
 class VnfPackage:
     """One onboarded VNF package: its descriptor, requirements and unpacked files."""
@@ -105,12 +109,12 @@ class PackageSource:
         try:
             loaded = await asyncio.to_thread(load_package, archive, staging)
             if loaded.vnfd is None:
-                raise PermanentError(f"the package of vnfdId {vnfd_id} holds no VNFD")
+                raise UnreadablePackage(f"the package of vnfdId {vnfd_id} holds no VNFD")
             unpacked, root = folder / "unpacked", loaded.files.root
             with contextlib.suppress(OSError):  # another process's identical tree is there
                 root.rename(unpacked)
         except DescriptorError as error:
-            raise PermanentError(
+            raise UnreadablePackage(
                 f"the package of vnfdId {vnfd_id} cannot be read: {error}"
             ) from None
         finally:

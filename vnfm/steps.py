@@ -14,6 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from nfvo.sol.grant import Grant
 from nfvo.sol.problems import ProblemDetails
 from nfvo.store.errors import LeaseLost, TransientError
@@ -109,7 +112,9 @@ def guarded(name: str, handler: Handler, after: tuple[str, ...] = ()) -> Step:
             return await handler(ctx)
         except (LeaseLost, asyncio.CancelledError):
             raise
-        except TransientError as error:
+        except (TransientError, RedisConnectionError, RedisTimeoutError) as error:
+            # Worth another attempt (the runner retries our own store's hiccups too),
+            # unless this was the last.
             if ctx.attempt >= MAX_ATTEMPTS:
                 await record_failure(ctx, name, error)
             raise
