@@ -3,6 +3,7 @@ template naming what nobody defines; a second operation while one runs."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -120,3 +121,21 @@ async def test_one_operation_at_a_time(stack: Stack) -> None:
     assert (await stack.wait(location))["operationState"] == "COMPLETED"
     status, problem, _ = await stack.lcm("DELETE", f"/vnf_instances/{instance['id']}")
     assert status == 409 and "INSTANTIATED" in problem["detail"]
+
+
+async def test_cancel_while_waiting_for_the_grant_rolls_back(stack: Stack) -> None:
+    instance = await stack.create("nrf")
+    stack.grants.asynchronous = True  # the occurrence stays STARTING for a poll interval
+    location = await instantiate_nrf(stack, instance["id"])
+    path = location.removeprefix("/vnflcm/v2")
+    status, problem, _ = await stack.lcm("POST", f"{path}/cancel", json={"cancelMode": "FORCEFUL"})
+    assert status == 202, problem
+    cancelled = await stack.wait(location)
+    assert cancelled["operationState"] == "ROLLED_BACK", cancelled
+    status, problem, _ = await stack.lcm("POST", f"{path}/retry")
+    assert status == 409 and "ROLLED_BACK" in problem["detail"]
+    await asyncio.sleep(1.5)  # a cancelled job writes nothing more
+    assert await leftovers(stack, instance["id"]) == {"servers": [], "ports": []}
+    stack.grants.asynchronous = False
+    again = await stack.wait(await instantiate_nrf(stack, instance["id"]))
+    assert again["operationState"] == "COMPLETED", again
