@@ -208,6 +208,30 @@ class Settings(BaseSettings):
         default=None, description="Bearer token the online CLI commands send."
     )
 
+    vnfm_enabled: bool = Field(
+        default=True, description="`nfvo serve` also serves the VNF manager's /vnflcm/v2."
+    )
+    vnfm_key_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_-]+$",
+        description="Prefix of the VNF manager's Redis keys; default: <key_prefix>-vnfm.",
+    )
+    vnfm_nfvo_url: str | None = Field(
+        default=None, description="The NFVO the VNF manager asks for grants and packages."
+    )
+    vnfm_client_id: str | None = Field(
+        default=None, description="The VNF manager's client id at the NFVO's token endpoint."
+    )
+    vnfm_client_secret: SecretStr | None = Field(
+        default=None, description="The VNF manager's client secret there."
+    )
+    vnfm_boot_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="How long a VNFC may take to become ACTIVE."
+    )
+    vnfm_grant_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="How long the VNF manager waits for a grant."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -232,6 +256,14 @@ class Settings(BaseSettings):
     def trust_anchors_for(self, project: str) -> Path | None:
         """The trust anchor directory for packages of ``project``: its own if configured."""
         return self.package_project_trust_anchors.get(project, self.package_trust_anchors)
+
+    @property
+    def effective_vnfm_key_prefix(self) -> str:
+        return self.vnfm_key_prefix or f"{self.key_prefix}-vnfm"
+
+    @property
+    def effective_vnfm_nfvo_url(self) -> str:
+        return (self.vnfm_nfvo_url or self.nfvo_url).rstrip("/")
 
     def redacted(self) -> dict[str, Any]:
         """The settings for display: secrets masked (URL passwords too), paths as text."""

@@ -10,6 +10,8 @@ add their app to ``apis``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
 from nfvo.api import nsd, vnfpkgm
@@ -23,15 +25,17 @@ from nfvo.sol.paging import Paging
 from nfvo.sol.subscriptions import NOTIFIER
 
 
-def build_app(runtime: Runtime) -> web.Application:
-    """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` over ``runtime``."""
+def build_app(runtime: Runtime, beside: Sequence[web.Application] = ()) -> web.Application:
+    """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` over ``runtime``, and the
+    API apps of ``beside`` (another composition's, such as the VNF manager's
+    ``/vnflcm/v2``, which the composition root builds) behind the same middlewares."""
     auth = authentication_from_settings(runtime.settings, runtime.redis, runtime.keyspace)
     apis = [vnfpkgm.make_app(), nsd.make_app()]
     for api in apis:
         api[CATALOGUE] = runtime.catalogue
         api[NOTIFIER] = runtime.platform.notifier
     return make_root_app(
-        apis,
+        [*apis, *beside],
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],
         routes=[*auth.routes, *health_routes(runtime.platform)],
         # Markers signed with a key every process sharing the store derives alike, so a

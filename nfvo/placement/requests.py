@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from descriptors.levels import LevelError, level_counts
 from descriptors.model import Flavour, Nsd, NsFlavour, PlacementKind, PlacementRule
 from descriptors.requirements import VduRequirement
 from descriptors.stored import StoredVnfd
@@ -202,29 +203,10 @@ def _flavour(vnf: StoredVnfd, flavour_id: str) -> Flavour:
 
 def vdu_counts(flavour: Flavour, level: str | None) -> dict[str, int]:
     """VNFCs per VDU of one VNF instance at ``level`` (default: the flavour's default)."""
-    chosen = level or flavour.default_level
-    counts = {
-        vdu.vdu_id: flavour.initial_deltas.get(vdu.vdu_id, vdu.min_instances)
-        for vdu in flavour.vdus
-    }
-    if chosen is None:
-        return counts
-    found = next((lv for lv in flavour.instantiation_levels if lv.level_id == chosen), None)
-    if found is None:
-        known = ", ".join(lv.level_id for lv in flavour.instantiation_levels) or "none"
-        raise RequestError(
-            f"VNF flavour {flavour.flavour_id} has no level {chosen!r} (it has {known})"
-        )
-    # Without explicit VDU counts a level is the initial deltas plus its scaling steps.
-    for aspect in flavour.scaling_aspects:
-        steps = found.scale_info.get(aspect.aspect_id, 0)
-        # Step s uses the s-th delta; the last one repeats (SOL001 step_deltas).
-        taken = [aspect.step_deltas[min(s, len(aspect.step_deltas) - 1)] for s in range(steps)]
-        for vdu_id, deltas in aspect.vdu_deltas.items():
-            added = sum(deltas.get(delta, 0) for delta in taken)
-            counts[vdu_id] = counts.get(vdu_id, 0) + added
-    counts.update(found.vdu_instances)
-    return counts
+    try:
+        return level_counts(flavour, level)
+    except LevelError as exc:
+        raise RequestError(str(exc)) from None
 
 
 def _add_vnf(

@@ -174,8 +174,10 @@ async def _forget(cli: CliContext, prefix: str) -> None:
     if not cli.settings.redis_url:
         return
     async with redis_for(cli.settings.redis_url, cli.settings.data_dir, owned=False) as redis:
-        async for key in redis.scan_iter(match=f"{prefix}:*", count=1000):
-            await redis.delete(key)
+        # The VNF manager the server mounts keeps its keys under <prefix>-vnfm.
+        for keys in (prefix, f"{prefix}-vnfm"):
+            async for key in redis.scan_iter(match=f"{keys}:*", count=1000):
+                await redis.delete(key)
 
 
 async def _live_plan(inventory: Path, picture: Path) -> None:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import click
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from nfvo.api.app import build_app
@@ -27,6 +30,7 @@ from nfvo.runtime import open_runtime
 from nfvo.sol.auth import can_authenticate
 from nfvo.store.embedded import EmbeddedRedisError
 from nfvo.store.tasks import first_of
+from vnfm.runtime import VnfmRuntime, api_app, compose, running
 
 
 async def serve(settings: Settings, background: Background) -> str | None:
@@ -35,11 +39,14 @@ async def serve(settings: Settings, background: Background) -> str | None:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
-    async with open_runtime(settings, background) as runtime:
+    async with (
+        open_runtime(settings, background) as runtime,
+        vnf_manager(settings, runtime.redis, background) as managers,
+    ):
         # In-flight requests get the same grace as running jobs, then are cut; aiohttp
         # spends its timeout twice (waiting, then cancelling), hence half.
         runner = web.AppRunner(
-            build_app(runtime),
+            build_app(runtime, [api_app(manager) for manager in managers]),
             handle_signals=False,
             access_log=None,
             shutdown_timeout=background.grace / 2,
@@ -54,8 +61,25 @@ async def serve(settings: Settings, background: Background) -> str | None:
             click.echo("stopping")
         finally:
             # Jobs and in-flight requests share one grace period rather than one each.
-            await asyncio.gather(runtime.platform.stop(), runner.cleanup())
+            stops = [manager.platform.stop() for manager in managers]
+            await asyncio.gather(runtime.platform.stop(), *stops, runner.cleanup())
         return runtime.platform.fatal_reason or None
+
+
+@asynccontextmanager
+async def vnf_manager(
+    settings: Settings, redis: aioredis.Redis, background: Background
+) -> AsyncIterator[list[VnfmRuntime]]:
+    """The VNF manager beside the NFVO (unless ``vnfm_enabled`` is false): its own keys
+    and jobs on the same Redis, asking this very server for grants and packages."""
+    if not settings.vnfm_enabled:
+        yield []
+        return
+    if settings.vnfm_nfvo_url is None:
+        here = f"http://{settings.api_host}:{settings.api_port}"
+        settings = settings.model_copy(update={"vnfm_nfvo_url": here})
+    async with running(compose(settings, redis), background) as manager:
+        yield [manager]
 
 
 @click.command("serve")
@@ -103,7 +127,8 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
     grace: float,
     no_auth: bool,
 ) -> None:
-    """Serve the SOL005 REST API (/vnfpkgm/v2, /nsd/v2) with in-process job workers."""
+    """Serve the SOL005 REST API (/vnfpkgm/v2, /nsd/v2) and the VNF manager's SOL003
+    /vnflcm/v2 (unless vnfm_enabled is false), with in-process job workers."""
     overrides: dict[str, object] = {}
     if host:
         overrides["api_host"] = host
