@@ -45,7 +45,7 @@ NSD_TREE = "5gc-sa"
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
 NOT_BUILT = [
-    "the NS lifecycle (instantiate, scale, heal, terminate) and the VNF manager",
+    "the NS lifecycle (instantiate, scale, heal, terminate); the VNF manager is in (`nfvo vnf`)",
     "monitoring, alarms and self-healing",
     "the simulated 5G-core test bench (NFs, UE/gNB traffic)",
 ]
