@@ -18,13 +18,14 @@ import aiohttp
 import orjson
 
 from descriptors.problems import Problem
-from nfvo.catalog.records import Kind, StoredProblem
-from nfvo.catalog.store import CatalogStore
+from nfvo.catalog.records import CatalogRecord, Kind, StoredProblem
+from nfvo.catalog.store import CatalogStore, duplicate_text
 from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.addresses import AddressPolicy, AddressRefused
 from nfvo.sol.callbacks import basic_header
 from nfvo.sol.problems import InvalidRequest
 from nfvo.store.blobs import BLOBS, BlobTooLarge
+from nfvo.store.guards import Fence
 from nfvo.store.secrets import SECRETS, SecretBox
 from nfvo.store.steps import StepContext
 
@@ -84,6 +85,14 @@ async def fetch_into(
     return info.size, info.sha256
 
 
+async def _fail(store: CatalogStore, record: CatalogRecord, problem: Problem, fence: Fence) -> None:
+    failed = record.but(
+        onboarding_state=OnboardingState.ERROR,
+        failure=[StoredProblem(**problem.model_dump(mode="json"))],
+    )
+    await store.save(failed, version=None, guards=[fence])
+
+
 def seal_credentials(box: SecretBox, auth: tuple[str, str]) -> str:
     """What a job's parameters hold of the fetch's credentials: never them in clear."""
     return box.seal(orjson.dumps(list(auth)).decode())
@@ -115,13 +124,14 @@ async def fetch_step(ctx: StepContext) -> Mapping[str, Any]:
             auth=open_credentials(ctx[SECRETS], ctx.params.get("auth")),
         )
     except (FetchRefused, BlobTooLarge) as exc:
-        problem = Problem(message=exc.detail, code="fetch")
-        failed = record.but(
-            onboarding_state=OnboardingState.ERROR,
-            failure=[StoredProblem(**problem.model_dump(mode="json"))],
-        )
-        await store.save(failed, version=None, guards=[ctx.fence])
+        await _fail(store, record, Problem(message=exc.detail, code="fetch"), ctx.fence)
         return {"fetched": False}
+    duplicate = await store.duplicate_of(record, sha256)
+    if duplicate is not None:  # as an upload would be refused (409), so is a fetch
+        await store.blobs.discard(key)
+        text = duplicate_text(duplicate, sha256)
+        await _fail(store, record, Problem(message=text, code="duplicate"), ctx.fence)
+        return {"fetched": False, "duplicateOf": duplicate.id}
     fetched = record.but(
         onboarding_state=OnboardingState.PROCESSING,
         content_key=key,

@@ -41,9 +41,8 @@ from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
 from nfvo.catalog.signatures import PARAM, policy_params
-from nfvo.catalog.store import CatalogStore, Listed, noun
+from nfvo.catalog.store import CatalogStore, Listed, duplicate_text, noun
 from nfvo.catalog.uploads import onboarding_key, upload_lease
-from nfvo.catalog.views import CONTENT_INDEX
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
 from nfvo.sol.notifications import Notifier
@@ -288,14 +287,9 @@ class Catalogue:
 
     async def _refuse_duplicate(self, record: CatalogRecord, sha256: str) -> None:
         """409 for content the same project already has (other projects are not looked at)."""
-        for other in await self.store.where(record.kind, CONTENT_INDEX, sha256):
-            busy = (OnboardingState.ONBOARDED, OnboardingState.PROCESSING)
-            mine = other.owner == record.owner and other.id != record.id
-            if mine and other.onboarding_state in busy:
-                raise Conflict(
-                    f"the same content (SHA-256 {sha256[:16]}...) is already onboarded as "
-                    f"{noun(record.kind)} {other.id}"
-                )
+        other = await self.store.duplicate_of(record, sha256)
+        if other is not None:
+            raise Conflict(duplicate_text(other, sha256))
 
     async def upload_from_uri(
         self,

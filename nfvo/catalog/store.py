@@ -17,7 +17,8 @@ import redis.asyncio as aioredis
 from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored
 from nfvo.catalog.access import resolves_for
 from nfvo.catalog.records import MODEL_KIND, CatalogRecord, Kind
-from nfvo.catalog.views import index_names, index_values
+from nfvo.catalog.views import CONTENT_INDEX, index_names, index_values
+from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.problems import Conflict, NotFound
 from nfvo.store.blobs import BlobStore
 from nfvo.store.guards import Guard
@@ -72,6 +73,16 @@ class CatalogStore:
             record.id, record.to_document(), version=version, guards=guards
         )
         return stored.version
+
+    async def duplicate_of(self, record: CatalogRecord, sha256: str) -> CatalogRecord | None:
+        """Another entry of ``record``'s project, onboarded or onboarding, with the same
+        content (other projects are not looked at: they are not this tenant's business)."""
+        busy = (OnboardingState.ONBOARDED, OnboardingState.PROCESSING)
+        for other in await self.where(record.kind, CONTENT_INDEX, sha256):
+            mine = other.owner == record.owner and other.id != record.id
+            if mine and other.onboarding_state in busy:
+                return other
+        return None
 
     async def where(self, kind: Kind, attribute: str, value: str) -> list[CatalogRecord]:
         """Every record whose indexed wire ``attribute`` is ``value``."""
@@ -168,6 +179,13 @@ class CatalogStore:
                 f"onboarded: {', '.join(missing)}"
             )
         return found
+
+
+def duplicate_text(other: CatalogRecord, sha256: str) -> str:
+    return (
+        f"the same content (SHA-256 {sha256[:16]}...) is already onboarded as "
+        f"{noun(other.kind)} {other.id}"
+    )
 
 
 def creation_key(created: int) -> str:

@@ -14,8 +14,8 @@ LCM_SCOPES = ["vnflcm:read", "vnflcm:write", "vnfpkgm:read", "vnfpkgm:write"]
 
 
 def client(client_id: str, scopes: list[str], project: str) -> dict[str, Any]:
-    return {"client_id": client_id, "client_secret": f"{client_id}-s3cret-9-for-tests", "scopes": scopes,
-            "project": project}  # fmt: skip
+    secret = f"{client_id}-s3cret-9-for-tests"
+    return {"client_id": client_id, "client_secret": secret, "scopes": scopes, "project": project}
 
 
 async def test_the_manager_uses_its_own_token_and_tenants_stay_apart(

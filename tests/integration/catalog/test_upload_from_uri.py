@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from nfvo.sol.callbacks import basic_header
 from nfvo.store.keys import Keyspace
 from tests.integration.catalog import etsi
-from tests.integration.catalog.conftest import VERSIONS, ServeFactory, create, wait_state
+from tests.integration.catalog.conftest import VERSIONS, ServeFactory, create, onboard, wait_state
 
 V = VERSIONS["vnfpkgm"]
 SECRET = "s3cr3t-of-the-vendor-portal"
@@ -122,3 +122,19 @@ async def test_credentials_reach_the_origin_and_are_never_stored_in_clear(
         else:
             continue
         assert SECRET.encode() not in stored, f"{key!r} holds the password in clear"
+
+
+async def test_fetched_content_already_onboarded_is_refused_like_an_upload(
+    serve_catalogue: ServeFactory, origin: str, shipped: dict[str, Path], tmp_path: Path
+) -> None:
+    client = await serve_catalogue(upload_allow_private=True)
+    first = await onboard(client, shipped["amf"])
+    href = (await create(client))["_links"]["self"]["href"]
+    response = await _ask(client, href, f"{origin}/amf.zip")
+    assert response.status == 202, await response.text()
+    body = await wait_state(client, href)
+    assert body["onboardingState"] == "ERROR"
+    [problem] = body["onboardingFailureDetails"]["problems"]
+    assert problem["code"] == "duplicate" and first["id"] in problem["message"]
+    package_id = href.rsplit("/", 1)[1]
+    assert not list((tmp_path / "blobs" / "vnfpkg" / package_id).glob("*content*"))
