@@ -19,6 +19,9 @@ import redis.asyncio as aioredis
 from nfvo.catalog import jobs as catalog_jobs
 from nfvo.catalog.service import CatalogLimits, Catalogue
 from nfvo.config import Settings
+from nfvo.lcm import jobs as lcm_jobs
+from nfvo.lcm.decisions import OwnBindings
+from nfvo.lcm.granting import GRANTING, Granting
 from nfvo.placement.sites import SITES, Sites
 from nfvo.platform import Background, Platform, open_store
 from nfvo.store.blobs import BLOBS, BlobStore, LocalBlobStore
@@ -41,6 +44,7 @@ class Runtime:
     blobs: BlobStore
     catalogue: Catalogue
     sites: Sites
+    granting: Granting
 
     @property
     def settings(self) -> Settings:
@@ -66,7 +70,7 @@ def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobType
     sites = Sites(platform.vims, redis, platform.keyspace)
     platform.resources[BLOBS] = blobs
     platform.resources[SITES] = sites
-    for register_jobs in (catalog_jobs.register_jobs, *plugins):
+    for register_jobs in (catalog_jobs.register_jobs, lcm_jobs.register_jobs, *plugins):
         register_jobs(platform.jobs)
     catalogue = Catalogue(
         redis,
@@ -76,7 +80,12 @@ def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobType
         notifier=platform.notifier,
         box=platform.box,
     )
-    return Runtime(platform, blobs, catalogue, sites)
+    granting = Granting(
+        redis, platform.keyspace, catalogue.store, sites, platform.vims, OwnBindings()
+    )
+    platform.resources[GRANTING] = granting
+    platform.add_service("grant decisions", granting.run)
+    return Runtime(platform, blobs, catalogue, sites, granting)
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from nfvo.api import nsd, vnfpkgm
+from nfvo.api import grant, nsd, vnfpkgm
 from nfvo.api.catalog_handlers import CATALOGUE
 from nfvo.runtime import Runtime
 from nfvo.sol.audit import audit_middleware
@@ -22,12 +22,15 @@ from nfvo.sol.subscriptions import NOTIFIER
 
 
 def build_app(runtime: Runtime) -> web.Application:
-    """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` over ``runtime``."""
+    """The root app serving ``/vnfpkgm/v2``, ``/nsd/v2`` and ``/grant/v1`` over ``runtime``."""
     auth = authentication_from_settings(runtime.settings)
-    apis = [vnfpkgm.make_app(), nsd.make_app()]
-    for api in apis:
+    catalogues = [vnfpkgm.make_app(), nsd.make_app()]
+    for api in catalogues:
         api[CATALOGUE] = runtime.catalogue
         api[NOTIFIER] = runtime.platform.notifier
+    granting = grant.make_app()
+    granting[grant.GRANTING] = runtime.granting
+    apis = [*catalogues, granting]
     return make_root_app(
         apis,
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],
