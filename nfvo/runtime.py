@@ -20,8 +20,12 @@ from nfvo.catalog import jobs as catalog_jobs
 from nfvo.catalog.service import CatalogLimits, Catalogue
 from nfvo.config import Settings
 from nfvo.lcm import jobs as lcm_jobs
-from nfvo.lcm.decisions import OwnBindings
+from nfvo.lcm.grant_records import GrantRecords
 from nfvo.lcm.granting import GRANTING, Granting
+from nfvo.lcm.ns_lifecycle import NS_LIFECYCLE, NsLifecycle
+from nfvo.lcm.ns_records import NsRecords
+from nfvo.lcm.ns_scopes import NsScopes
+from nfvo.lcm.vnfms import VNFMS, VnfmRegistry
 from nfvo.placement.sites import SITES, Sites
 from nfvo.platform import Background, Platform, open_store
 from nfvo.store.blobs import BLOBS, BlobStore, LocalBlobStore
@@ -45,6 +49,8 @@ class Runtime:
     catalogue: Catalogue
     sites: Sites
     granting: Granting
+    vnfms: VnfmRegistry
+    lifecycle: NsLifecycle
 
     @property
     def settings(self) -> Settings:
@@ -80,12 +86,18 @@ def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobType
         notifier=platform.notifier,
         box=platform.box,
     )
-    granting = Granting(
-        redis, platform.keyspace, catalogue.store, sites, platform.vims, OwnBindings()
+    keyspace = platform.keyspace
+    scopes = NsScopes(NsRecords(redis, keyspace), GrantRecords(redis, keyspace), catalogue.store)
+    granting = Granting(redis, keyspace, catalogue.store, sites, platform.vims, scopes)
+    vnfms = VnfmRegistry(redis, keyspace, platform.box)
+    lifecycle = NsLifecycle(
+        redis, keyspace, catalogue.store, platform.vims, vnfms, granting, platform.notifier
     )
     platform.resources[GRANTING] = granting
-    platform.add_service("grant decisions", granting.run)
-    return Runtime(platform, blobs, catalogue, sites, granting)
+    platform.resources[VNFMS] = vnfms
+    platform.resources[NS_LIFECYCLE] = lifecycle
+    platform.add_service("NS lifecycle", lifecycle.run)
+    return Runtime(platform, blobs, catalogue, sites, granting, vnfms, lifecycle)
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from nfvo.api import grant, nsd, vnfpkgm
+from nfvo.api import grant, nsd, nslcm, vnfpkgm
 from nfvo.api.catalog_handlers import CATALOGUE
 from nfvo.runtime import Runtime
 from nfvo.sol.audit import audit_middleware
@@ -22,7 +22,7 @@ from nfvo.sol.subscriptions import NOTIFIER
 
 
 def build_app(runtime: Runtime) -> web.Application:
-    """The root app serving ``/vnfpkgm/v2``, ``/nsd/v2`` and ``/grant/v1`` over ``runtime``."""
+    """The root app serving ``/vnfpkgm/v2``, ``/nsd/v2``, ``/nslcm/v2`` and ``/grant/v1``."""
     auth = authentication_from_settings(runtime.settings)
     catalogues = [vnfpkgm.make_app(), nsd.make_app()]
     for api in catalogues:
@@ -30,7 +30,10 @@ def build_app(runtime: Runtime) -> web.Application:
         api[NOTIFIER] = runtime.platform.notifier
     granting = grant.make_app()
     granting[grant.GRANTING] = runtime.granting
-    apis = [*catalogues, granting]
+    lifecycle = nslcm.make_app()
+    lifecycle[nslcm.NS_LCM] = runtime.lifecycle
+    lifecycle[NOTIFIER] = runtime.platform.notifier
+    apis = [*catalogues, lifecycle, granting]
     return make_root_app(
         apis,
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],

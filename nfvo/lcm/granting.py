@@ -160,11 +160,6 @@ class Granting:
             settled.append(await self.records.save(record.but(settled=settlement)))
         return settled
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """The runtime's service: when the process stops, so do background decisions."""
-        await stop.wait()
-        await self.close()
-
     async def close(self) -> None:
         """Stop the background decisions (a later read takes them up again)."""
         for task in list(self._background):
