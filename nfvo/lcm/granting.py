@@ -21,7 +21,8 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import orjson
 import redis.asyncio as aioredis
@@ -127,12 +128,13 @@ class Granting:
             if record.state is not GrantState.PENDING:
                 return record
             await self._release_left_over(record)
-            decided = await self.decider.decide(record)
-            try:
-                saved = await self.records.save(decided)
-            except Exception:
-                await self._release(decided.vim, decided.reservations)
-                raise
+            async with self._one_per_ns(record):
+                decided = await self.decider.decide(record)
+                try:
+                    saved = await self.records.save(decided)
+                except Exception:
+                    await self._release(decided.vim, decided.reservations)
+                    raise
         finally:
             if await self.redis.get(lock) == token.encode():
                 await self.redis.delete(lock)
@@ -140,6 +142,22 @@ class Granting:
             for listener in self.refused:
                 await listener(saved)
         return saved
+
+    @asynccontextmanager
+    async def _one_per_ns(self, record: GrantRecord) -> AsyncIterator[None]:
+        """The grants of one NS are decided one at a time: each one's rules must see
+        where its siblings, granted just before, were placed."""
+        ns_instance_id = (await self.decider.scopes.scope_of(record.asked)).ns_instance_id
+        if ns_instance_id is None:
+            yield
+            return
+        lock = self.redis.lock(
+            self.keyspace.lock("ns-grants", ns_instance_id),
+            timeout=LOCK_SECONDS,
+            blocking_timeout=LOCK_SECONDS * 2,
+        )
+        async with lock:
+            yield
 
     async def settle(self, vnf_lcm_op_occ_id: str, operation_state: str) -> list[GrantRecord]:
         """Commit or release the reservations of every grant of the VNF operation

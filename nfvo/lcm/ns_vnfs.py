@@ -33,17 +33,27 @@ class VnfOperationFailed(PermanentError):
 
 
 async def follow(
-    client: VnfmClient, occurrence_id: str, wake: Callable[[float], Awaitable[None]] | None = None
+    client: VnfmClient,
+    occurrence_id: str,
+    wake: Callable[[float], Awaitable[None]] | None = None,
+    left: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Read the occurrence until it is no longer running (FAILED_TEMP included);
-    ``wake(seconds)`` returns early when its VNFM notifies a change (else: sleep)."""
+    ``wake(seconds)`` returns early when its VNFM notifies a change (else: sleep).
+    ``left`` is the occurrence as it was before a retry or rollback was asked: until it
+    has moved from there, it counts as running."""
     delay = POLL_FIRST
     while True:
         occurrence = await client.occurrence(occurrence_id)
-        if occurrence.get("operationState") not in RUNNING:
+        unmoved = left is not None and _moment(occurrence) == _moment(left)
+        if occurrence.get("operationState") not in RUNNING and not unmoved:
             return occurrence
         await (wake(delay) if wake else asyncio.sleep(delay))
         delay = min(delay * 2, POLL_MOST)
+
+
+def _moment(occurrence: Mapping[str, Any]) -> tuple[Any, Any]:
+    return occurrence.get("operationState"), occurrence.get("stateEnteredTime")
 
 
 def _started(occurrence: Mapping[str, Any]) -> float:
@@ -85,8 +95,14 @@ class VnfDriver:
             f"{occurrence.get('id')} ended {occurrence.get('operationState')}: {error}"
         )
 
-    async def _end(self, member: Member, operation: str, occurrence_id: str) -> dict[str, Any]:
-        ended = await follow(self.client, occurrence_id, self.wake)
+    async def _end(
+        self,
+        member: Member,
+        operation: str,
+        occurrence_id: str,
+        left: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        ended = await follow(self.client, occurrence_id, self.wake, left)
         await self.granting.settle(occurrence_id, str(ended.get("operationState")))
         if ended.get("operationState") != "COMPLETED":
             raise self._failed(member, operation, ended)
@@ -142,6 +158,8 @@ class VnfDriver:
         elif last is not None and last.get("operationState") == "FAILED_TEMP":
             occurrence_id = str(last["id"])
             await self.client.occurrence_task(occurrence_id, "retry")
+            await self._end(member, "INSTANTIATE", occurrence_id, last)
+            return {"vnfInstanceId": vnf_id, "occurrenceId": occurrence_id}
         else:
             occurrence_id = await self.client.start("instantiate", vnf_id, body)
         await self._end(member, "INSTANTIATE", occurrence_id)
@@ -166,7 +184,7 @@ class VnfDriver:
         if stuck is not None and stuck.get("operationState") == "FAILED_TEMP":
             task = "rollback" if stuck.get("operation") == "INSTANTIATE" else "fail"
             await self.client.occurrence_task(str(stuck["id"]), task)
-            stuck = await follow(self.client, str(stuck["id"]), self.wake)
+            stuck = await follow(self.client, str(stuck["id"]), self.wake, stuck)
             await self.granting.settle(str(stuck["id"]), str(stuck.get("operationState")))
         vnf = await self.client.vnf(vnf_id)
         if vnf is None or vnf.get("instantiationState") != "INSTANTIATED":
@@ -200,6 +218,8 @@ class VnfDriver:
         last = latest(await self.client.occurrences_of(member.vnf_instance_id), operation, since)
         if last is not None and last.get("operationState") == "FAILED_TEMP":
             await self.client.occurrence_task(str(last["id"]), "retry")
+            await self._end(member, operation, str(last["id"]), last)
+            return {"vnfInstanceId": member.vnf_instance_id, "occurrenceId": last["id"]}
         if last is not None and last.get("operationState") in ENDED:
             if last.get("operationState") != "COMPLETED":
                 raise self._failed(member, operation, last)

@@ -86,8 +86,10 @@ def check_accept(request: web.Request, offered: Sequence[str]) -> str:
 
 
 def check_content_type(request: web.Request, accepted: Sequence[str]) -> None:
-    if not request.body_exists and "Content-Type" not in request.headers:
-        return  # no body at all: the handler decides whether it needs one
+    if not request.body_exists:
+        # No body at all (whatever type a client library labels nothing with): the
+        # handler decides whether it needs one (SOL003 retry, rollback... take none).
+        return
     if request.content_type.lower() not in accepted:
         raise UnsupportedMediaType(
             f"{request.method} {request.path} accepts a body of type "
