@@ -33,7 +33,16 @@ async def test_the_5g_core_instantiates_with_only_a_flavour_and_terminates_to_no
     assert instance["nsState"] == "INSTANTIATED"
     assert len(instance["vnfInstance"]) == 9
     assert {v["vnfProfileId"] for v in instance["vnfInstance"]} == {
-        "nrf", "amf", "smf", "upf", "ausf", "udm", "udr", "pcf", "nssf"}  # fmt: skip
+        "nrf",
+        "amf",
+        "smf",
+        "upf",
+        "ausf",
+        "udm",
+        "udr",
+        "pcf",
+        "nssf",
+    }
     running = await servers(vim)
     assert len(running) == 9 and all(s["status"] == "ACTIVE" for s in running)
     grants = await core.nfvo.runtime.granting.records.where("state", "GRANTED")

@@ -4,6 +4,7 @@ shortage refused with the nearest miss; the notifications an OSS subscribed to."
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -26,19 +27,16 @@ async def instantiated(core: FiveGc) -> dict[str, Any]:
     return await core.ns(ns["id"])
 
 
-async def hosts_of(core: FiveGc, profile: str) -> list[str]:
+async def hosts_of(core: FiveGc, ns_id: str, profile: str) -> list[str]:
+    """The hosts of the servers of the NS's VNFs of ``profile``, as the cloud says."""
     vim = await core.nfvo.runtime.platform.vims.open_vim("lab")
-    instance = await core.ns(core_ns_id(core))
+    instance = await core.ns(ns_id)
     ids = {v["id"] for v in instance["vnfInstance"] if v["vnfProfileId"] == profile}
     return [
         s["OS-EXT-SRV-ATTR:host"]
         for s in await servers(vim)
         if any(t.removeprefix("nfvo-vnf:") in ids for t in s.get("tags", []))
     ]
-
-
-def core_ns_id(core: FiveGc) -> str:
-    return str(core.nfvo.runtime.keyspace.prefix and core.__dict__["ns_id"])
 
 
 async def held(core: FiveGc) -> list[Any]:
@@ -113,8 +111,6 @@ async def test_cancel_leaves_the_operation_failed_temp(core: FiveGc) -> None:
                 return await core.settle(location, within=300)
             assert response.status == 409  # the cancelled job's running steps still end
 
-    import asyncio
-
     async with asyncio.timeout(120):
         done = await retried()
     assert done["operationState"] == "COMPLETED", done.get("error")
@@ -122,31 +118,45 @@ async def test_cancel_leaves_the_operation_failed_temp(core: FiveGc) -> None:
 
 async def test_scale_the_upf_out_and_in_with_anti_affinity(core: FiveGc) -> None:
     ns = await instantiated(core)
-    core.__dict__["ns_id"] = ns["id"]
-    body = {"scaleType": "SCALE_NS", "scaleNsData": {"scaleNsByStepsData": {
-        "scalingDirection": "SCALE_OUT", "aspectId": "user_plane", "numberOfSteps": 1}}}  # fmt: skip
+    body = {
+        "scaleType": "SCALE_NS",
+        "scaleNsData": {
+            "scaleNsByStepsData": {
+                "scalingDirection": "SCALE_OUT",
+                "aspectId": "user_plane",
+                "numberOfSteps": 1,
+            }
+        },
+    }
     done = await core.settle(await core.task(ns["id"], "scale", body))
     assert done["operationState"] == "COMPLETED", done.get("error")
-    upfs = await hosts_of(core, "upf")
+    upfs = await hosts_of(core, ns["id"], "upf")
     assert len(upfs) == 2 and len(set(upfs)) == 2  # the two UPFs on different hosts
     instance = await core.ns(ns["id"])
     assert instance["nsScaleStatus"] == [{"nsScalingAspectId": "user_plane", "nsScaleLevelId": "1"}]
     body["scaleNsData"]["scaleNsByStepsData"]["scalingDirection"] = "SCALE_IN"
     done = await core.settle(await core.task(ns["id"], "scale", body))
     assert done["operationState"] == "COMPLETED", done.get("error")
-    assert len(await hosts_of(core, "upf")) == 1
+    assert len(await hosts_of(core, ns["id"], "upf")) == 1
     assert Counter(v["vnfProfileId"] for v in (await core.ns(ns["id"]))["vnfInstance"])["upf"] == 1
 
 
 async def test_scale_a_vnf_by_its_aspect_and_heal_it(core: FiveGc) -> None:
     ns = await instantiated(core)
-    core.__dict__["ns_id"] = ns["id"]
     upf = next(v for v in ns["vnfInstance"] if v["vnfProfileId"] == "upf")
-    body = {"scaleType": "SCALE_VNF", "scaleVnfData": [{"vnfInstanceId": upf["id"],
-            "scaleVnfType": "SCALE_OUT", "scaleByStepData": {"aspectId": "upf_scale"}}]}  # fmt: skip
+    body = {
+        "scaleType": "SCALE_VNF",
+        "scaleVnfData": [
+            {
+                "vnfInstanceId": upf["id"],
+                "scaleVnfType": "SCALE_OUT",
+                "scaleByStepData": {"aspectId": "upf_scale"},
+            }
+        ],
+    }
     done = await core.settle(await core.task(ns["id"], "scale", body))
     assert done["operationState"] == "COMPLETED", done.get("error")
-    hosts = await hosts_of(core, "upf")
+    hosts = await hosts_of(core, ns["id"], "upf")
     assert len(hosts) == 2 and len(set(hosts)) == 2  # the VNFD's anti-affinity, kept
     heal = {"healVnfData": [{"vnfInstanceId": upf["id"], "cause": "a test"}]}
     done = await core.settle(await core.task(ns["id"], "heal", heal))
@@ -157,12 +167,27 @@ async def test_scale_a_vnf_by_its_aspect_and_heal_it(core: FiveGc) -> None:
 async def test_a_capacity_shortage_is_refused_with_the_nearest_miss(core: FiveGc) -> None:
     subscriber = await Subscriber().start()
     try:
-        await core.call("POST", "/nslcm/v2/subscriptions", {"callbackUri": subscriber.url,
-                        "filter": {"notificationTypes": ["NsLcmCapacityShortageNotification"]}}, 201)  # fmt: skip
+        await core.call(
+            "POST",
+            "/nslcm/v2/subscriptions",
+            {
+                "callbackUri": subscriber.url,
+                "filter": {"notificationTypes": ["NsLcmCapacityShortageNotification"]},
+            },
+            201,
+        )
         ns = await instantiated(core)
         # Four UPFs kept apart, and only three hosts with SR-IOV NICs: the fourth fits nowhere.
-        body = {"scaleType": "SCALE_NS", "scaleNsData": {"scaleNsByStepsData": {
-            "scalingDirection": "SCALE_OUT", "aspectId": "user_plane", "numberOfSteps": 2}}}  # fmt: skip
+        body = {
+            "scaleType": "SCALE_NS",
+            "scaleNsData": {
+                "scaleNsByStepsData": {
+                    "scalingDirection": "SCALE_OUT",
+                    "aspectId": "user_plane",
+                    "numberOfSteps": 2,
+                }
+            },
+        }
         location = await core.task(ns["id"], "scale", body)
         failed = await core.settle(location)
         assert failed["operationState"] == "FAILED_TEMP"

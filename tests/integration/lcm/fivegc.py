@@ -23,9 +23,13 @@ VNF_NAMES = ("nrf", "amf", "smf", "upf", "ausf", "udm", "udr", "pcf", "nssf")
 NSD_ID = "f6e54203-1e91-57f6-bba5-d214d2d4eaa0"
 VNFM_CLIENT = ("vnfm", "vnfm-s3cret")
 CLIENTS = [
-    {"client_id": VNFM_CLIENT[0], "client_secret": VNFM_CLIENT[1], "project": "vnfm",
-     "scopes": ["grant:write", "vnfpkgm:read-onboarded"]},
-]  # fmt: skip
+    {
+        "client_id": VNFM_CLIENT[0],
+        "client_secret": VNFM_CLIENT[1],
+        "project": "vnfm",
+        "scopes": ["grant:write", "vnfpkgm:read-onboarded"],
+    },
+]
 
 
 def spec_of(vnf: StoredVnfd, level: str = "lab") -> VnfSpec:
