@@ -367,6 +367,14 @@ class MiniVnfm:
             *(asyncio.to_thread(_boot, cloud, instance, grant, vnfc, self.specs) for vnfc in added)
         )
         have.update(dict(zip(added, built, strict=True)))
+        spec = self.specs[instance["vnfdId"]]
+        exposed = [
+            {"id": f"{vnfc}-{ext}", "cpdId": ext, "associatedVnfcCpId": f"{vnfc}-{cp}"}
+            for vnfc in sorted(have)
+            for vdu in spec.vdus
+            if vdu.vdu_id == vnfc.rsplit("-", 1)[0]
+            for cp, ext, _ in vdu.cps
+        ]
         for vnfc in removed:
             await asyncio.to_thread(_destroy, cloud, have.pop(vnfc))
         instance["instantiationState"] = "INSTANTIATED" if have else "NOT_INSTANTIATED"
@@ -374,6 +382,7 @@ class MiniVnfm:
             {
                 "flavourId": "default",
                 "vnfState": "STARTED",
+                "extCpInfo": exposed,
                 "vnfcResourceInfo": [
                     {
                         "id": k,
