@@ -25,6 +25,7 @@ from nfvo.lcm.granting import GRANTING, Granting
 from nfvo.lcm.ns_lifecycle import NS_LIFECYCLE, NsLifecycle
 from nfvo.lcm.ns_records import NsRecords
 from nfvo.lcm.ns_scopes import NsScopes
+from nfvo.lcm.vnf_notices import VnfNotices
 from nfvo.lcm.vnfms import VNFMS, VnfmRegistry
 from nfvo.placement.sites import SITES, Sites
 from nfvo.platform import Background, Platform, open_store
@@ -90,8 +91,16 @@ def compose(settings: Settings, redis: aioredis.Redis, plugins: Sequence[JobType
     scopes = NsScopes(NsRecords(redis, keyspace), GrantRecords(redis, keyspace), catalogue.store)
     granting = Granting(redis, keyspace, catalogue.store, sites, platform.vims, scopes)
     vnfms = VnfmRegistry(redis, keyspace, platform.box)
+    vnf_notices = VnfNotices(redis, keyspace, platform.box, settings.nfvo_url)
     lifecycle = NsLifecycle(
-        redis, keyspace, catalogue.store, platform.vims, vnfms, granting, platform.notifier
+        redis,
+        keyspace,
+        catalogue.store,
+        platform.vims,
+        vnfms,
+        granting,
+        platform.notifier,
+        vnf_notices,
     )
     platform.resources[GRANTING] = granting
     platform.resources[VNFMS] = vnfms

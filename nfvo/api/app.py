@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from nfvo.api import grant, nsd, nslcm, vnfpkgm
+from nfvo.api import callbacks, grant, nsd, nslcm, vnfpkgm
 from nfvo.api.catalog_handlers import CATALOGUE
 from nfvo.runtime import Runtime
 from nfvo.sol.audit import audit_middleware
@@ -33,7 +33,9 @@ def build_app(runtime: Runtime) -> web.Application:
     lifecycle = nslcm.make_app()
     lifecycle[nslcm.NS_LCM] = runtime.lifecycle
     lifecycle[NOTIFIER] = runtime.platform.notifier
-    apis = [*catalogues, lifecycle, granting]
+    notices = callbacks.make_app()
+    notices[callbacks.VNF_NOTICES] = runtime.lifecycle.vnf_notices
+    apis = [*catalogues, lifecycle, granting, notices]
     return make_root_app(
         apis,
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],

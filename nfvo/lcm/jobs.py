@@ -7,7 +7,8 @@ under the operation's step timeout; a step that succeeded in an earlier job of t
 same occurrence (a retry) takes its outputs from then. A step's final failure (a
 permanent error, a timeout, a transient one on its last attempt) moves the
 occurrence to FAILED_TEMP (or, rolling back, back to FAILED_TEMP) with an error
-naming the step, so its VNF, before the job ends.
+naming the step, so its VNF, and the job's other running steps are cancelled: the
+operation halts where it failed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nfvo.lcm.ns_lifecycle import JOB_TYPE, NS_LIFECYCLE
 from nfvo.lcm.ns_plans import StepSpec
 from nfvo.sol.problems import ProblemDetails
 from nfvo.store.errors import LeaseLost, PermanentError, TransientError
+from nfvo.store.jobs import CancelMode
 from nfvo.store.occurrence_states import OperationState, Trigger
 from nfvo.store.steps import JobRegistry, Step, StepContext
 
@@ -45,6 +47,9 @@ async def record_failure(ctx: StepContext, step: str, error: BaseException) -> N
     moved = await lcm.records.occurrences.transition(
         occurrence.id, trigger, error=problem, fence=ctx.fence
     )
+    # The operation halts at its first failure: the job's other running steps stop too
+    # (their VNF operations go on at their VNFMs; a retry follows them again).
+    await lcm.jobs.cancel(ctx.job_id, CancelMode.FORCE)
     ns = await lcm.records.get(occurrence.instance_id)
     await lcm.notices.occurrence(ns.document, moved, "RESULT")
 

@@ -58,8 +58,14 @@ class StepView:
 
     async def driver(self, vnfm: str) -> VnfDriver:
         client = await self.lcm.vnfms.client(vnfm)
+        await self.lcm.vnf_notices.ensure_subscribed(vnfm, client)
         return VnfDriver(
-            self.lcm.records, self.lcm.granting, client, self.ns_instance_id, [self.ctx.fence]
+            self.lcm.records,
+            self.lcm.granting,
+            client,
+            self.ns_instance_id,
+            [self.ctx.fence],
+            self.lcm.vnf_notices,
         )
 
     async def network_id(self, vim: Vim, link: LinkPart) -> str:

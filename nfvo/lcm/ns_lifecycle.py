@@ -33,6 +33,7 @@ from nfvo.lcm.ns_notices import NsNotices
 from nfvo.lcm.ns_plans import FINISH, Parts, StepSpec, started_parts, teardown_steps
 from nfvo.lcm.ns_records import LCM, Detail, NsRecords
 from nfvo.lcm.ns_wire import CancelModeType, CreateNsRequest, LcmOperationType, NsState
+from nfvo.lcm.vnf_notices import VnfNotices
 from nfvo.lcm.vnfms import VnfmRegistry
 from nfvo.sol.notifications import Notifier
 from nfvo.sol.problems import Conflict, NotFound, ProblemDetails, Unprocessable
@@ -48,6 +49,7 @@ from nfvo.store.steps import StepStatus
 from nfvo.vim.registry import VimRegistry
 
 JOB_TYPE = "lcm.ns"
+JOB_END_WAIT = 15.0  # seconds a task waits for the previous job's steps to have ended
 DEFAULT_STEP_TIMEOUT = 1800.0  # seconds; additionalParamsForNs.stepTimeoutSeconds overrides
 
 
@@ -84,7 +86,9 @@ class NsLifecycle:
         vnfms: VnfmRegistry,
         granting: Granting,
         notifier: Notifier,
+        vnf_notices: VnfNotices,
     ) -> None:
+        self.vnf_notices = vnf_notices
         self.records = NsRecords(redis, keyspace)
         self.jobs = Jobs(redis, keyspace)
         self.notices = NsNotices(notifier)
@@ -341,12 +345,13 @@ class NsLifecycle:
         steps may still be finishing: 409 until they have)."""
         if not detail.jobs:
             raise Conflict("the operation occurrence has no job to take up again")
-        job = await self.jobs.get(detail.jobs[-1])
-        if not job.state.final:
+        try:
+            return await self.jobs.wait(detail.jobs[-1], JOB_END_WAIT, poll=0.1)
+        except TimeoutError:
             raise Conflict(
-                f"the operation's job {job.id} is still ending its running steps; try again shortly"
-            )
-        return job
+                f"the operation's job {detail.jobs[-1]} is still ending its running steps; "
+                "try again shortly"
+            ) from None
 
     async def _outcomes(self, detail: Detail) -> tuple[dict[str, Any], list[str]]:
         """Outputs of every step that succeeded in a forward job, and the failed ones."""
@@ -360,8 +365,8 @@ class NsLifecycle:
             for name, record in (await self.jobs.steps(job_id)).items():
                 if record.status is StepStatus.SUCCEEDED:
                     carried[name] = record.outputs
-                elif name != FINISH:
-                    failed.append(name)
+                elif record.status is StepStatus.FAILED and name != FINISH:
+                    failed.append(name)  # not those the failure cancelled
         return carried, [name for name in failed if name not in carried]
 
     async def _started(self, detail: Detail) -> set[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from nfvo.lcm.granting import Granting
 from nfvo.lcm.ns_plans import VnfPart
 from nfvo.lcm.ns_records import Member, NsRecords
+from nfvo.lcm.vnf_notices import VnfNotices
 from nfvo.lcm.vnfm_client import VnfmClient
 from nfvo.store.errors import PermanentError
 from nfvo.store.guards import Guard
@@ -81,10 +82,17 @@ class VnfDriver:
         client: VnfmClient,
         ns_instance_id: str,
         guards: list[Guard],
-        wake: Callable[[float], Awaitable[None]] | None = None,
+        notices: VnfNotices | None = None,
     ) -> None:
         self.records, self.granting, self.client = records, granting, client
-        self.ns_instance_id, self.guards, self.wake = ns_instance_id, guards, wake
+        self.ns_instance_id, self.guards, self.notices = ns_instance_id, guards, notices
+
+    async def _follow(
+        self, occurrence_id: str, left: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The VNF operation once it stops running, woken by its VNFM's notifications."""
+        wake = await self.notices.waker(self.client.name, occurrence_id) if self.notices else None
+        return await follow(self.client, occurrence_id, wake, left)
 
     def _failed(
         self, member: Member, operation: str, occurrence: Mapping[str, Any]
@@ -102,7 +110,7 @@ class VnfDriver:
         occurrence_id: str,
         left: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        ended = await follow(self.client, occurrence_id, self.wake, left)
+        ended = await self._follow(occurrence_id, left)
         await self.granting.settle(occurrence_id, str(ended.get("operationState")))
         if ended.get("operationState") != "COMPLETED":
             raise self._failed(member, operation, ended)
@@ -180,11 +188,11 @@ class VnfDriver:
         occurrences = await self.client.occurrences_of(vnf_id)
         stuck = max(occurrences, key=_started) if occurrences else None
         if stuck is not None and stuck.get("operationState") in RUNNING:
-            stuck = await follow(self.client, str(stuck["id"]), self.wake)
+            stuck = await self._follow(str(stuck["id"]))
         if stuck is not None and stuck.get("operationState") == "FAILED_TEMP":
             task = "rollback" if stuck.get("operation") == "INSTANTIATE" else "fail"
             await self.client.occurrence_task(str(stuck["id"]), task)
-            stuck = await follow(self.client, str(stuck["id"]), self.wake, stuck)
+            stuck = await self._follow(str(stuck["id"]), stuck)
             await self.granting.settle(str(stuck["id"]), str(stuck.get("operationState")))
         vnf = await self.client.vnf(vnf_id)
         if vnf is None or vnf.get("instantiationState") != "INSTANTIATED":

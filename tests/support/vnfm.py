@@ -402,7 +402,7 @@ class MiniVnfm:
     # -- occurrences -------------------------------------------------------------------
 
     def _visible(self, occurrence: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in occurrence.items() if not k.startswith("_")}
+        return {k: v for k, v in occurrence.items() if k == "_links" or not k.startswith("_")}
 
     async def _list_occurrences(self, request: web.Request) -> web.Response:
         wanted = request.query.get("filter", "")

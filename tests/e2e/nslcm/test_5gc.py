@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from nfvo.store.events import EventStream, read_all
 from nfvo.vim.facade import Vim
 from tests.integration.lcm.fivegc import FiveGc
 
@@ -31,6 +32,11 @@ async def test_the_5g_core_instantiates_with_only_a_flavour_and_terminates_to_no
     assert done["operationState"] == "COMPLETED", done.get("error")
     instance = await core.ns(ns["id"])
     assert instance["nsState"] == "INSTANTIATED"
+    # The NFVO followed the VNF operations through the VNFM's notifications.
+    (subscription,) = core.vnfm.subscriptions.values()
+    assert subscription["callbackUri"].endswith("/callbacks/v1/vnflcm/mini")
+    notified = await read_all(core.nfvo.runtime.redis, core.nfvo.runtime.keyspace, EventStream.LCM)
+    assert any(e.type == "vnf.lcm.notified" for e in notified)
     assert len(instance["vnfInstance"]) == 9
     assert {v["vnfProfileId"] for v in instance["vnfInstance"]} == {
         "nrf",

@@ -19,6 +19,7 @@ from nfvo.api.app import build_app
 from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
 from nfvo.runtime import Runtime, compose
+from nfvo.store.embedded import free_port
 from nfvo.store.keys import Keyspace
 from nfvo.vim.inventory import load_inventory
 from nfvo.vim.registry import VimRecord
@@ -81,18 +82,20 @@ async def start_nfvo(
     stack = contextlib.AsyncExitStack()
 
     async def start(*, admin: bool = True, **overrides: Any) -> Nfvo:
+        port = free_port()
         settings: Settings = load_settings(
             None,
             redis_url=redis_url,
             key_prefix=keyspace.prefix,
             data_dir=tmp_path,
+            nfvo_url=f"http://127.0.0.1:{port}",
             **{"auth_enabled": False, **overrides},
         )
         runtime = compose(settings, redis)
         await runtime.platform.vims.add(lab_vim(lab, keyspace, admin=admin))
         runtime.platform.add_service("placement sites", runtime.sites.follow)
         await stack.enter_async_context(runtime.platform.running(BACKGROUND))
-        client: Client = TestClient(TestServer(build_app(runtime), host="127.0.0.1"))
+        client: Client = TestClient(TestServer(build_app(runtime), host="127.0.0.1", port=port))
         await client.start_server()
         stack.push_async_callback(client.close)
         return Nfvo(client, runtime, lab)
