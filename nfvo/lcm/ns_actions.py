@@ -68,6 +68,17 @@ class StepView:
             self.lcm.vnf_notices,
         )
 
+    async def changed(self, key: str, change: str, status: str) -> None:
+        """NsChangeNotification about the NS's VNF ``key`` (if it exists)."""
+        member = await self.lcm.records.member(self.ns_instance_id, key)
+        if member is None or member.vnf_instance_id is None:
+            return
+        ns = await self.lcm.records.get(self.ns_instance_id)
+        occurrence = await self.lcm.records.occurrences.get(self.occurrence_id)
+        await self.lcm.notices.changed(
+            ns.document, [member.vnf_instance_id], occurrence, change, status
+        )
+
     async def network_id(self, vim: Vim, link: LinkPart) -> str:
         """The network a link stands for: its binding's, or the one made for it."""
         if link.network is not None:
@@ -229,18 +240,36 @@ async def finish(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def announced(change: str, action: Action) -> Action:
+    """``action`` on one VNF, its start and end told to the NS's subscribers."""
+
+    async def run(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
+        view = StepView(ctx)
+        key = str((args.get("vnf") or args)["key"])
+        await view.changed(key, change, "START")
+        try:
+            outputs = await action(ctx, args)
+        except Exception:
+            await view.changed(key, change, "FAILED")
+            raise
+        await view.changed(key, change, "COMPLETED")
+        return outputs
+
+    return run
+
+
 ACTIONS: dict[str, Action] = {
     "link.ensure": ensure_link,
     "link.remove": remove_link,
     "sap.ensure": ensure_sap,
     "sap.remove": remove_sap,
     "vnf.create": create_vnf,
-    "vnf.instantiate": instantiate_vnf,
-    "vnf.terminate": terminate_vnf,
+    "vnf.instantiate": announced("VNF_INSTANTIATE", instantiate_vnf),
+    "vnf.terminate": announced("VNF_TERMINATE", terminate_vnf),
     "vnf.delete": delete_vnf,
-    "vnf.scale": _changing("scale", "SCALE"),
-    "vnf.heal": _changing("heal", "HEAL"),
-    "vnf.operate": _changing("operate", "OPERATE"),
+    "vnf.scale": announced("VNF_SCALE", _changing("scale", "SCALE")),
+    "vnf.heal": announced("VNF_HEAL", _changing("heal", "HEAL")),
+    "vnf.operate": announced("VNF_OPERATE", _changing("operate", "OPERATE")),
     "ns.wait": wait_until,
     "ns.finish": finish,
 }

@@ -18,7 +18,7 @@ from nfvo.lcm.ns_plans import Parts
 from nfvo.lcm.ns_records import LCM, Member
 from nfvo.lcm.ns_wire import NsState
 from nfvo.store.guards import Guard
-from nfvo.store.occurrence_states import OperationState, Trigger
+from nfvo.store.occurrence_states import Trigger
 
 # outcome -> (the trigger that ends the occurrence, the change type of what it touched)
 _OUTCOMES = {
@@ -27,13 +27,6 @@ _OUTCOMES = {
     "shrink": (Trigger.SUCCEEDED, "REMOVE"),
     "teardown": (Trigger.SUCCEEDED, "REMOVE"),
     "rollback": (Trigger.ROLLBACK_SUCCEEDED, "REMOVE"),
-}
-_VNF_CHANGES = {
-    "INSTANTIATE": "VNF_INSTANTIATE",
-    "TERMINATE": "VNF_TERMINATE",
-    "SCALE": "VNF_SCALE",
-    "HEAL": "VNF_HEAL",
-    "UPDATE": "VNF_OPERATE",
 }
 
 
@@ -83,12 +76,6 @@ async def record_outcome(
         occurrence = await lcm.records.occurrences.transition(
             occurrence_id, trigger, fence=_fence(guards)
         )
-    touched = [c["vnfInstanceId"] for c in changes.get("affectedVnfs", [])]
-    status = (
-        "COMPLETED" if occurrence.operation_state is OperationState.COMPLETED else "ROLLED_BACK"
-    )
-    change = _VNF_CHANGES.get(occurrence.operation, "VNF_INSTANTIATE")
-    await lcm.notices.changed(document, touched, occurrence, change, status)
     await lcm.notices.occurrence(document, occurrence, "RESULT", changes)
 
 

@@ -4,6 +4,7 @@ of an NS, and ``continue`` past a failed VNF."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -84,12 +85,20 @@ async def test_an_ns_from_creation_to_deletion_as_an_oss_sees_it(core: FiveGc) -
         await core.call("DELETE", f"/nslcm/v2/ns_instances/{ns['id']}", status=204)
         await core.call("GET", f"/nslcm/v2/ns_instances/{ns['id']}", status=404)
 
-        # creation, START and RESULT of both operations, a change per VNF each, deletion
-        await subscriber.wait_for(1 + 2 + 2 + 9 + 9 + 1, seconds=30)
+        # creation, START and RESULT of both operations, START and COMPLETED of each VNF's
+        # instantiation and termination, deletion
+        await subscriber.wait_for(1 + 2 + 2 + 18 + 18 + 1, seconds=30)
         kinds = [n["notificationType"] for n in subscriber.received]
         assert kinds[0] == "NsIdentifierCreationNotification"
         assert kinds[-1] == "NsIdentifierDeletionNotification"
-        assert kinds.count("NsChangeNotification") == 18
+        assert kinds.count("NsChangeNotification") == 36
+        changes = [
+            n for n in subscriber.received if n["notificationType"] == "NsChangeNotification"
+        ]
+        assert Counter(n["lcmOpOccStatusImpactingNsComponent"] for n in changes) == {
+            "START": 18,
+            "COMPLETED": 18,
+        }
         results = [n for n in subscriber.received if n.get("notificationStatus") == "RESULT"]
         assert [r["operationState"] for r in results] == ["COMPLETED", "COMPLETED"]
         for notification in subscriber.received:
