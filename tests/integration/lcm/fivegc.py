@@ -112,7 +112,11 @@ class FiveGc:
 
 
 @asynccontextmanager
-async def five_gc(start_nfvo: StartNfvo, shipped: dict[str, Path]) -> AsyncIterator[FiveGc]:
+async def five_gc(
+    start_nfvo: StartNfvo, shipped: dict[str, Path], *, register: bool = True
+) -> AsyncIterator[FiveGc]:
+    """The 5G core onboarded and a test VNFM serving; registered as ``mini`` unless
+    ``register`` is False (a test registers it as an operator would)."""
     nfvo: Nfvo = await start_nfvo(auth_enabled=True, auth_clients=CLIENTS, admin_password="adm1n")
     response = await nfvo.client.post(
         "/oauth2/token",
@@ -135,9 +139,10 @@ async def five_gc(start_nfvo: StartNfvo, shipped: dict[str, Path]) -> AsyncItera
     base = str(nfvo.client.make_url("")).rstrip("/")
     vnfm = MiniVnfm(specs, base, VNFM_CLIENT)
     runner = await vnfm.serve()
-    await nfvo.runtime.vnfms.add(
-        VnfmRecord("mini", vnfm.url, client_id=vnfm.client[0], client_secret=vnfm.client[1])
-    )
+    if register:
+        await nfvo.runtime.vnfms.add(
+            VnfmRecord("mini", vnfm.url, client_id=vnfm.client[0], client_secret=vnfm.client[1])
+        )
     try:
         yield FiveGc(nfvo, vnfm, admin)
     finally:
