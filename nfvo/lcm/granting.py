@@ -43,7 +43,8 @@ from nfvo.vim.registry import VimRegistry
 
 log = logging.getLogger("nfvo.lcm.granting")
 
-LOCK_SECONDS = 120.0  # a decision taking longer is presumed dead and taken up again
+LOCK_SECONDS = 30.0  # a decision taking longer is presumed dead and taken up again
+NS_LOCK_SECONDS = 10.0  # one NS's decisions in turn; a dead holder blocks no longer
 _NAMESPACE = uuid.UUID("0b6f6a0e-4a57-4f3e-9d2b-2c9b8a7e1f30")
 # The end states of a VNF operation (SOL003 LcmOperationStateType) and what they mean
 # for its reservations; FAILED_TEMP settles nothing: a retry uses what is reserved.
@@ -153,8 +154,8 @@ class Granting:
             return
         lock = self.redis.lock(
             self.keyspace.lock("ns-grants", ns_instance_id),
-            timeout=LOCK_SECONDS,
-            blocking_timeout=LOCK_SECONDS * 2,
+            timeout=NS_LOCK_SECONDS,
+            blocking_timeout=LOCK_SECONDS,
         )
         async with lock:
             yield
@@ -167,6 +168,13 @@ class Granting:
             return []
         settled: list[GrantRecord] = []
         for record in await self.records.where("vnf_lcm_op_occ_id", vnf_lcm_op_occ_id):
+            pending = record.state is GrantState.PENDING and not await self._deciding(record.id)
+            if pending and settlement is Settlement.RELEASED:
+                # Its decision died with a process: what it reserved goes, it is refused.
+                await self._release_left_over(record)
+                reason = "the VNF operation ended before the grant was decided"
+                await self.records.save(record.but(state=GrantState.REJECTED, reason=reason))
+                continue
             if record.state is not GrantState.GRANTED or record.settled is not None:
                 continue
             reservations = self.sites.reservations(record.vim or "default")
