@@ -43,7 +43,7 @@ from nfvo.vim.registry import VimRegistry
 
 log = logging.getLogger("nfvo.lcm.granting")
 
-LOCK_SECONDS = 30.0  # a decision taking longer is presumed dead and taken up again
+LOCK_SECONDS = 10.0  # a decision taking longer is presumed dead and taken up again
 NS_LOCK_SECONDS = 10.0  # one NS's decisions in turn; a dead holder blocks no longer
 _NAMESPACE = uuid.UUID("0b6f6a0e-4a57-4f3e-9d2b-2c9b8a7e1f30")
 # The end states of a VNF operation (SOL003 LcmOperationStateType) and what they mean
@@ -155,7 +155,7 @@ class Granting:
         lock = self.redis.lock(
             self.keyspace.lock("ns-grants", ns_instance_id),
             timeout=NS_LOCK_SECONDS,
-            blocking_timeout=LOCK_SECONDS,
+            blocking_timeout=LOCK_SECONDS * 3,
         )
         async with lock:
             yield
@@ -168,13 +168,8 @@ class Granting:
             return []
         settled: list[GrantRecord] = []
         for record in await self.records.where("vnf_lcm_op_occ_id", vnf_lcm_op_occ_id):
-            pending = record.state is GrantState.PENDING and not await self._deciding(record.id)
-            if pending and settlement is Settlement.RELEASED:
-                # Its decision died with a process: what it reserved goes, it is refused.
-                await self._release_left_over(record)
-                reason = "the VNF operation ended before the grant was decided"
-                await self.records.save(record.but(state=GrantState.REJECTED, reason=reason))
-                continue
+            if record.state is GrantState.PENDING and settlement is Settlement.RELEASED:
+                record = await self._abandon(record)
             if record.state is not GrantState.GRANTED or record.settled is not None:
                 continue
             reservations = self.sites.reservations(record.vim or "default")
@@ -185,6 +180,29 @@ class Granting:
                     await reservations.release(reservation_id)
             settled.append(await self.records.save(record.but(settled=settlement)))
         return settled
+
+    async def _abandon(self, record: GrantRecord) -> GrantRecord:
+        """A grant still PENDING when its operation ended: its decision died with a
+        process (or is about to end). Once no decision holds it (a dead one's lock
+        lapses), what it reserved is released and it is refused."""
+        lock = self.keyspace.lock("grant-decision", record.id)
+        token = uuid.uuid4().hex
+        async with asyncio.timeout(LOCK_SECONDS * 2):
+            while not await self.redis.set(lock, token, nx=True, ex=int(LOCK_SECONDS)):
+                current = await self._stored(record.id)
+                if current.state is not GrantState.PENDING:
+                    return current  # a live decision ended it
+                await asyncio.sleep(0.5)
+        try:
+            current = await self._stored(record.id)
+            if current.state is not GrantState.PENDING:
+                return current
+            await self._release_left_over(current)
+            reason = "the VNF operation ended before the grant was decided"
+            return await self.records.save(current.but(state=GrantState.REJECTED, reason=reason))
+        finally:
+            if await self.redis.get(lock) == token.encode():
+                await self.redis.delete(lock)
 
     async def close(self) -> None:
         """Stop the background decisions (a later read takes them up again)."""

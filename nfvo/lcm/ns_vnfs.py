@@ -116,6 +116,15 @@ class VnfDriver:
             raise self._failed(member, operation, ended)
         return ended
 
+    async def _occurrences(self, vnf_instance_id: str) -> list[dict[str, Any]]:
+        """The VNF's operations; the grants of every one that ended are settled (an
+        operation may have ended while no step followed it: a crash, a cancel)."""
+        found = await self.client.occurrences_of(vnf_instance_id)
+        for occurrence in found:
+            if occurrence.get("operationState") in ENDED:
+                await self.granting.settle(str(occurrence["id"]), str(occurrence["operationState"]))
+        return found
+
     async def create(self, part: VnfPart) -> Member:
         """The VNF instance on its VNFM: the member is written first (intent), the VNF
         found by its name before it is created."""
@@ -156,10 +165,8 @@ class VnfDriver:
         vnf = await self.client.vnf(vnf_id)
         if vnf is None:
             raise VnfOperationFailed(f"VNF {part.key} ({vnf_id}) is gone from VNFM {part.vnfm}")
-        last = latest(await self.client.occurrences_of(vnf_id), "INSTANTIATE")
+        last = latest(await self._occurrences(vnf_id), "INSTANTIATE")
         if vnf.get("instantiationState") == "INSTANTIATED":
-            if last is not None:
-                await self.granting.settle(str(last["id"]), str(last.get("operationState")))
             return {"vnfInstanceId": vnf_id, "occurrenceId": last["id"] if last else None}
         if last is not None and last.get("operationState") in RUNNING:
             occurrence_id = str(last["id"])
@@ -185,7 +192,7 @@ class VnfDriver:
         if member is None or vnf is None:
             return {}
         vnf_id = str(vnf["id"])
-        occurrences = await self.client.occurrences_of(vnf_id)
+        occurrences = await self._occurrences(vnf_id)
         stuck = max(occurrences, key=_started) if occurrences else None
         if stuck is not None and stuck.get("operationState") in RUNNING:
             stuck = await self._follow(str(stuck["id"]))
@@ -223,7 +230,7 @@ class VnfDriver:
         member = await self._member(part)
         if member is None or member.vnf_instance_id is None:
             raise PermanentError(f"VNF {part.key} is not a VNF of NS {self.ns_instance_id}")
-        last = latest(await self.client.occurrences_of(member.vnf_instance_id), operation, since)
+        last = latest(await self._occurrences(member.vnf_instance_id), operation, since)
         if last is not None and last.get("operationState") == "FAILED_TEMP":
             await self.client.occurrence_task(str(last["id"]), "retry")
             await self._end(member, operation, str(last["id"]), last)

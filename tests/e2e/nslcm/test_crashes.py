@@ -208,7 +208,8 @@ async def crash_round(cluster: Cluster, reservations: Reservations) -> None:
         done = await cluster.finish(location)
         assert done["operationState"] == "COMPLETED", done
         await cloud_is_clean(cluster.vim, servers)
-    assert await reservations.active((ReservationState.HELD,)) == []
+    held = await reservations.active((ReservationState.HELD,))
+    assert held == []
     status, _, _ = await cluster.call("DELETE", f"/nslcm/v2/ns_instances/{ns['id']}")
     assert status == 204
 
