@@ -57,6 +57,7 @@ class Watch:
     occurrence_id: str
     ns_id: str
     vnfs: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (status, since)
+    spans: dict[str, list[float]] = field(default_factory=dict)  # id -> [started, ended]
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _drawn: int = 0
 
@@ -68,10 +69,13 @@ class Watch:
                 name = (
                     str(body.get("lcmOpNameImpactingNsComponent", "")).removeprefix("VNF_").lower()
                 )
-                self.vnfs[str(body["nsComponentId"])] = (
-                    f"{name} {status.lower()}",
-                    time.monotonic(),
-                )
+                vnf, now = str(body["nsComponentId"]), time.monotonic()
+                self.vnfs[vnf] = (f"{name} {status.lower()}", now)
+                span = self.spans.setdefault(vnf, [now, now])
+                if status == "START":
+                    span[0] = span[1] = now
+                else:
+                    span[1] = now
             self._changed.set()
         return web.Response(status=204)
 
