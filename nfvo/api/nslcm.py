@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from nfvo.lcm import ns_tasks
+from nfvo.lcm import ns_tasks, ns_updates
 from nfvo.lcm.ns_lifecycle import NsLifecycle
 from nfvo.lcm.ns_notices import NSLCM_SUBSCRIPTIONS
 from nfvo.lcm.ns_records import INDEXED
@@ -32,6 +32,7 @@ from nfvo.lcm.ns_wire import (
     InstantiateNsRequest,
     ScaleNsRequest,
     TerminateNsRequest,
+    UpdateNsRequest,
 )
 from nfvo.sol.auth import principal_of
 from nfvo.sol.bodies import json_response, read_model
@@ -172,6 +173,8 @@ ROUTES = (
           WRITE, "Scale an NS", request_model=ScaleNsRequest, status=202, produces=()),
     Route("POST", f"{NS}/heal", task_handler(HealNsRequest, ns_tasks.heal),
           WRITE, "Heal an NS", request_model=HealNsRequest, status=202, produces=()),
+    Route("POST", f"{NS}/update", task_handler(UpdateNsRequest, ns_updates.update),
+          WRITE, "Update an NS", request_model=UpdateNsRequest, status=202, produces=()),
     Route("GET", "/ns_lcm_op_occs", list_occurrences, READ, "Query NS LCM operation occurrences",
           response_is_list=True, query=QUERY),
     Route("GET", OCC, show_occurrence, READ, "Read an NS LCM operation occurrence"),

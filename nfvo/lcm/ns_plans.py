@@ -148,12 +148,20 @@ class Parts:
             tuple(SapPart.from_json(p) for p in data.get("saps", [])),
         )
 
-    def with_vnfs(self, vnfs: Iterable[VnfPart]) -> Parts:
-        return Parts(self.links, (*self.vnfs, *vnfs), self.saps)
+    def plus(self, added: Parts) -> Parts:
+        return Parts(
+            (*self.links, *added.links), (*self.vnfs, *added.vnfs), (*self.saps, *added.saps)
+        )
 
-    def without_vnfs(self, keys: Iterable[str]) -> Parts:
-        gone = set(keys)
-        return Parts(self.links, tuple(v for v in self.vnfs if v.key not in gone), self.saps)
+    def minus(self, removed: Parts) -> Parts:
+        links = {p.link for p in removed.links}
+        vnfs = {p.key for p in removed.vnfs}
+        saps = {p.sap for p in removed.saps}
+        return Parts(
+            tuple(p for p in self.links if p.link not in links),
+            tuple(p for p in self.vnfs if p.key not in vnfs),
+            tuple(p for p in self.saps if p.sap not in saps),
+        )
 
 
 Dependencies = Mapping[str, Iterable[str]]  # VNF profile -> the profiles it depends on

@@ -44,7 +44,7 @@ async def record_outcome(
     ns = await lcm.records.get(ns_instance_id)
     intent = NsIntent.from_json(ns.document[LCM]) if ns.document.get(LCM) else None
     removed = Parts.from_json(args.get("removed"))
-    parts = intent.parts.without_vnfs(v.key for v in removed.vnfs) if intent else Parts()
+    parts = intent.parts.minus(removed) if intent else Parts()
     empty = outcome == "teardown" or (
         outcome == "rollback" and occurrence.operation == "INSTANTIATE"
     )

@@ -37,18 +37,18 @@ from nfvo.store.repository import Versioned
 from nfvo.vim.inventory import SiteInventory
 
 
-def _time(value: Any) -> str | None:
+def at_time(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def _nsd(lcm: NsLifecycle, ns: Versioned) -> StoredNsd:
+async def nsd_of(lcm: NsLifecycle, ns: Versioned) -> StoredNsd:
     stored = await lcm.catalog.descriptor(str(ns.document["nsdInfoId"]))
     if not isinstance(stored, StoredNsd):
         raise Conflict(f"nsdInfo {ns.document['nsdInfoId']} holds no NSD")
     return stored
 
 
-def _instantiated(ns: Versioned) -> NsIntent:
+def instantiated(ns: Versioned) -> NsIntent:
     if ns.document["nsState"] != NsState.INSTANTIATED.value:
         raise Conflict(f"NS instance {ns.id} is NOT_INSTANTIATED: instantiate it first")
     return NsIntent.from_json(ns.document[LCM])
@@ -60,7 +60,7 @@ async def instantiate(
     ns = await lcm.show(ns_instance_id, viewer)
     if ns.document["nsState"] != NsState.NOT_INSTANTIATED.value:
         raise Conflict(f"NS instance {ns_instance_id} is INSTANTIATED already")
-    nsd = await _nsd(lcm, ns)
+    nsd = await nsd_of(lcm, ns)
     vnfds = await lcm.catalog.constituents(nsd)
     extra = body.additional_params_for_ns or {}
     vim_name = str(extra.get("vim") or await lcm.vims.default_name() or "")
@@ -82,7 +82,7 @@ async def instantiate(
     flavour = ns_flavour(nsd, intent.flavour_id)
     needs = dependencies(flavour)
     finish = {"operation": LcmOperationType.INSTANTIATE.value, "outcome": "build"}
-    steps = delayed(build_steps(intent.parts, needs, finish), _time(body.start_time))
+    steps = delayed(build_steps(intent.parts, needs, finish), at_time(body.start_time))
     return await lcm.start(
         ns,
         LcmOperationType.INSTANTIATE,
@@ -106,10 +106,10 @@ async def terminate(
     lcm: NsLifecycle, ns_instance_id: str, body: TerminateNsRequest, viewer: Principal
 ) -> Occurrence:
     ns = await lcm.show(ns_instance_id, viewer)
-    intent = _instantiated(ns)
-    needs = dependencies(ns_flavour(await _nsd(lcm, ns), intent.flavour_id))
+    intent = instantiated(ns)
+    needs = dependencies(ns_flavour(await nsd_of(lcm, ns), intent.flavour_id))
     finish = {"operation": LcmOperationType.TERMINATE.value, "outcome": "teardown"}
-    steps = delayed(teardown_steps(intent.parts, needs, finish), _time(body.termination_time))
+    steps = delayed(teardown_steps(intent.parts, needs, finish), at_time(body.termination_time))
     return await lcm.start(ns, LcmOperationType.TERMINATE, body.to_wire(), steps)
 
 
@@ -117,13 +117,13 @@ async def scale(
     lcm: NsLifecycle, ns_instance_id: str, body: ScaleNsRequest, viewer: Principal
 ) -> Occurrence:
     ns = await lcm.show(ns_instance_id, viewer)
-    intent = _instantiated(ns)
+    intent = instantiated(ns)
     if body.scale_type is ScaleType.SCALE_VNF:
         return await _scale_vnfs(lcm, ns, intent, body)
     data = body.scale_ns_data
     if data is None:
         raise Unprocessable("scaleType SCALE_NS needs scaleNsData")
-    flavour = ns_flavour(await _nsd(lcm, ns), intent.flavour_id)
+    flavour = ns_flavour(await nsd_of(lcm, ns), intent.flavour_id)
     levels = _scale_levels(ns, data, flavour)
     wanted = _counts_at(flavour, levels, intent)
     have = Counter(v.profile_id for v in intent.parts.vnfs)
@@ -146,13 +146,13 @@ async def scale(
     status = [{"nsScalingAspectId": a, "nsScaleLevelId": str(level)} for a, level in levels.items()]
     needs = dependencies(flavour)
     operation = LcmOperationType.SCALE
-    at = _time(body.scale_time)
+    at = at_time(body.scale_time)
     finish: dict[str, Any] = {"operation": operation.value, "scaleStatus": status}
     if added:
         parts = Parts(vnfs=tuple(added))
         finish["outcome"] = "build"
         steps = delayed(build_steps(parts, needs, finish), at)
-        grown = intent.parts.with_vnfs(added)
+        grown = intent.parts.plus(Parts(vnfs=tuple(added)))
         return await lcm.start(
             ns,
             operation,
@@ -232,7 +232,7 @@ async def _scale_vnfs(
     targets: list[tuple[str, dict[str, Any]]] = []
     for position, data in enumerate(body.scale_vnf_data or []):
         where = f"scaleVnfData[{position}]"
-        part = await _part_of(lcm, ns, intent, data.vnf_instance_id, f"{where}.vnfInstanceId")
+        part = await part_of(lcm, ns, intent, data.vnf_instance_id, f"{where}.vnfInstanceId")
         if data.scale_vnf_type not in (ScaleVnfType.SCALE_OUT, ScaleVnfType.SCALE_IN):
             raise Unprocessable(
                 f"{where}.scaleVnfType {data.scale_vnf_type.value}: only SCALE_OUT and SCALE_IN"
@@ -253,13 +253,13 @@ async def _scale_vnfs(
     if not targets:
         raise Unprocessable("scaleType SCALE_VNF needs scaleVnfData")
     finish = {"operation": LcmOperationType.SCALE.value, "outcome": "change"}
-    steps = delayed(action_steps("vnf.scale", targets, finish), _time(body.scale_time))
+    steps = delayed(action_steps("vnf.scale", targets, finish), at_time(body.scale_time))
     return await lcm.start(
         ns, LcmOperationType.SCALE, body.to_wire(), steps, step_timeout=intent_timeout(ns)
     )
 
 
-async def _part_of(
+async def part_of(
     lcm: NsLifecycle, ns: Versioned, intent: NsIntent, vnf_instance_id: str, where: str
 ) -> VnfPart:
     member = await lcm.records.member_of_vnf(vnf_instance_id)
@@ -273,11 +273,11 @@ async def heal(
     lcm: NsLifecycle, ns_instance_id: str, body: HealNsRequest, viewer: Principal
 ) -> Occurrence:
     ns = await lcm.show(ns_instance_id, viewer)
-    intent = _instantiated(ns)
+    intent = instantiated(ns)
     targets: list[tuple[str, dict[str, Any]]] = []
     if body.heal_vnf_data:
         for position, data in enumerate(body.heal_vnf_data):
-            part = await _part_of(
+            part = await part_of(
                 lcm, ns, intent, data.vnf_instance_id, f"healVnfData[{position}].vnfInstanceId"
             )
             request: dict[str, Any] = {}

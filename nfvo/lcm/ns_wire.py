@@ -223,6 +223,43 @@ class HealNsRequest(WireModel):
     heal_vnf_data: list[HealVnfData] | None = None
 
 
+class InstantiateVnfData(WireModel):
+    """SOL005 6.5.3.24: a new VNF of the NS, from a VNF profile of its flavour."""
+
+    vnfd_id: str = Field(min_length=1)
+    vnf_flavour_id: str = Field(min_length=1)
+    vnf_instantiation_level_id: str | None = None
+    vnf_profile_id: str | None = None
+    vnf_instance_name: str | None = None
+    vnf_instance_description: str | None = None
+    vnf_configurable_properties: dict[str, Any] | None = None
+    additional_params: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    extensions: dict[str, Any] | None = None
+
+
+class OperateVnfData(WireModel):
+    """SOL005 6.5.3.31."""
+
+    vnf_instance_id: str = Field(min_length=1)
+    change_state_to: str = Field(pattern="^(STARTED|STOPPED)$")
+    stop_type: str | None = Field(default=None, pattern="^(FORCEFUL|GRACEFUL)$")
+    graceful_stop_timeout: int | None = Field(default=None, ge=0)
+    additional_param: dict[str, Any] | None = None
+
+
+class UpdateNsRequest(WireModel):
+    """SOL005 6.5.2.12; the update types served are listed in docs/nslcm.md."""
+
+    update_type: str = Field(min_length=1)
+    remove_vnf_instance_id: list[str] | None = None
+    instantiate_vnf_data: list[InstantiateVnfData] | None = None
+    operate_vnf_data: list[OperateVnfData] | None = None
+    add_sap: list[SapData] | None = None
+    remove_sap_id: list[str] | None = None
+    update_time: AwareDatetime | None = None
+
+
 class CancelModeType(StrEnum):
     GRACEFUL = "GRACEFUL"
     FORCEFUL = "FORCEFUL"

@@ -209,3 +209,52 @@ async def test_a_capacity_shortage_is_refused_with_the_nearest_miss(core: FiveGc
         )
     finally:
         await subscriber.stop()
+
+
+async def test_update_adds_and_removes_a_vnf_operates_it_and_moves_a_sap(core: FiveGc) -> None:
+    vim = await core.nfvo.runtime.platform.vims.open_vim("lab")
+    ns = await instantiated(core)
+    amf = next(v for v in ns["vnfInstance"] if v["vnfProfileId"] == "amf")
+    add = {
+        "updateType": "INSTANTIATE_VNF",
+        "instantiateVnfData": [
+            {"vnfdId": amf["vnfdId"], "vnfFlavourId": "default", "vnfProfileId": "amf"}
+        ],
+    }
+    done = await core.settle(await core.task(ns["id"], "update", add))
+    assert done["operationState"] == "COMPLETED", done.get("error")
+    amfs = [v for v in (await core.ns(ns["id"]))["vnfInstance"] if v["vnfProfileId"] == "amf"]
+    assert len(amfs) == 2 and len(await servers(vim)) == 10
+    stop = {
+        "updateType": "OPERATE_VNF",
+        "operateVnfData": [
+            {"vnfInstanceId": amf["id"], "changeStateTo": "STOPPED", "stopType": "GRACEFUL"}
+        ],
+    }
+    done = await core.settle(await core.task(ns["id"], "update", stop))
+    assert done["operationState"] == "COMPLETED", done.get("error")
+    states = {s["status"] for s in await servers(vim)}
+    assert states == {"ACTIVE", "SHUTOFF"}
+    remove = {"updateType": "REMOVE_VNF", "removeVnfInstanceId": [amf["id"]]}
+    done = await core.settle(await core.task(ns["id"], "update", remove))
+    assert done["operationState"] == "COMPLETED", done.get("error")
+    left = (await core.ns(ns["id"]))["vnfInstance"]
+    assert amf["id"] not in {v["id"] for v in left} and len(left) == 9
+    assert len(await servers(vim)) == 9
+    for body in (
+        {"updateType": "REMOVE_SAP", "removeSapId": ["n2_sap"]},
+        {
+            "updateType": "ADD_SAP",
+            "addSap": [
+                {"sapdId": "n2_sap", "sapName": "gNB side", "description": "N2 for the gNBs"}
+            ],
+        },
+    ):
+        done = await core.settle(await core.task(ns["id"], "update", body))
+        assert done["operationState"] == "COMPLETED", done.get("error")
+    saps = {s["sapdId"]: s for s in (await core.ns(ns["id"]))["sapInfo"]}
+    assert saps["n2_sap"]["sapName"] == "gNB side"
+    refused = await core.call(
+        "POST", f"/nslcm/v2/ns_instances/{ns['id']}/update", {"updateType": "ADD_PNF"}, 422
+    )
+    assert "ADD_PNF is not supported" in (await refused.json())["detail"]
