@@ -20,6 +20,14 @@ from nfvo.catalog import jobs as catalog_jobs
 from nfvo.catalog.service import CatalogLimits, Catalogue
 from nfvo.catalog.uploads import UploadJanitor
 from nfvo.config import Settings
+from nfvo.lcm import jobs as lcm_jobs
+from nfvo.lcm.grant_records import GrantRecords
+from nfvo.lcm.granting import GRANTING, Granting
+from nfvo.lcm.ns_lifecycle import NS_LIFECYCLE, NsLifecycle
+from nfvo.lcm.ns_records import NsRecords
+from nfvo.lcm.ns_scopes import NsScopes
+from nfvo.lcm.vnf_notices import VnfNotices
+from nfvo.lcm.vnfms import VNFMS, VnfmRegistry
 from nfvo.placement.sites import SITES, Sites
 from nfvo.platform import Background, Platform, open_store
 from nfvo.store.blobs import BLOBS, BlobStore, LocalBlobStore
@@ -46,6 +54,9 @@ class Runtime:
     blobs: BlobStore
     catalogue: Catalogue
     sites: Sites
+    granting: Granting
+    vnfms: VnfmRegistry
+    lifecycle: NsLifecycle
 
     @property
     def settings(self) -> Settings:
@@ -78,7 +89,7 @@ def compose(
     platform.resources[BLOBS] = blobs
     platform.resources[SITES] = sites
     platform.resources[SCRATCH] = Scratch(settings.data_dir / "scratch")
-    for register_jobs in (catalog_jobs.register_jobs, *plugins):
+    for register_jobs in (catalog_jobs.register_jobs, lcm_jobs.register_jobs, *plugins):
         register_jobs(platform.jobs)
     catalogue = Catalogue(
         redis,
@@ -88,7 +99,26 @@ def compose(
         notifier=platform.notifier,
         box=platform.box,
     )
-    return Runtime(platform, blobs, catalogue, sites)
+    keyspace = platform.keyspace
+    scopes = NsScopes(NsRecords(redis, keyspace), GrantRecords(redis, keyspace), catalogue.store)
+    granting = Granting(redis, keyspace, catalogue.store, sites, platform.vims, scopes)
+    vnfms = VnfmRegistry(redis, keyspace, platform.box)
+    vnf_notices = VnfNotices(redis, keyspace, platform.box, settings.nfvo_url)
+    lifecycle = NsLifecycle(
+        redis,
+        keyspace,
+        catalogue.store,
+        platform.vims,
+        vnfms,
+        granting,
+        platform.notifier,
+        vnf_notices,
+    )
+    platform.resources[GRANTING] = granting
+    platform.resources[VNFMS] = vnfms
+    platform.resources[NS_LIFECYCLE] = lifecycle
+    platform.add_service("NS lifecycle", lifecycle.run)
+    return Runtime(platform, blobs, catalogue, sites, granting, vnfms, lifecycle)
 
 
 @asynccontextmanager

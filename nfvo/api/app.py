@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from nfvo.api import nsd, vnfpkgm
+from nfvo.api import callbacks, grant, nsd, nslcm, vnfpkgm
 from nfvo.api.catalog_handlers import CATALOGUE
 from nfvo.api.health import health_routes
 from nfvo.runtime import Runtime
@@ -26,14 +26,23 @@ from nfvo.sol.subscriptions import NOTIFIER
 
 
 def build_app(runtime: Runtime, beside: Sequence[web.Application] = ()) -> web.Application:
-    """The root app serving ``/vnfpkgm/v2`` and ``/nsd/v2`` over ``runtime``, and the
-    API apps of ``beside`` (another composition's, such as the VNF manager's
-    ``/vnflcm/v2``, which the composition root builds) behind the same middlewares."""
+    """The root app serving ``/vnfpkgm/v2``, ``/nsd/v2``, ``/nslcm/v2``, ``/grant/v1``
+    and the VNFMs' callbacks over ``runtime``, and the API apps of ``beside`` (another
+    composition's, such as the VNF manager's ``/vnflcm/v2``, which the composition
+    root builds) behind the same middlewares."""
     auth = authentication_from_settings(runtime.settings, runtime.redis, runtime.keyspace)
-    apis = [vnfpkgm.make_app(), nsd.make_app()]
-    for api in apis:
+    catalogues = [vnfpkgm.make_app(), nsd.make_app()]
+    for api in catalogues:
         api[CATALOGUE] = runtime.catalogue
         api[NOTIFIER] = runtime.platform.notifier
+    granting = grant.make_app()
+    granting[grant.GRANTING] = runtime.granting
+    lifecycle = nslcm.make_app()
+    lifecycle[nslcm.NS_LCM] = runtime.lifecycle
+    lifecycle[NOTIFIER] = runtime.platform.notifier
+    notices = callbacks.make_app()
+    notices[callbacks.VNF_NOTICES] = runtime.lifecycle.vnf_notices
+    apis = [*catalogues, lifecycle, granting, notices]
     return make_root_app(
         [*apis, *beside],
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],

@@ -15,7 +15,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored
-from nfvo.catalog.access import resolves_for
+from nfvo.catalog.access import is_shared, resolves_for
 from nfvo.catalog.records import MODEL_KIND, CatalogRecord, Kind
 from nfvo.catalog.views import CONTENT_INDEX, index_names, index_values
 from nfvo.catalog.wire import OnboardingState
@@ -143,20 +143,27 @@ class CatalogStore:
             raise NotFound(f"there is no onboarded VNF package or NSD {record_id!r}")
         return load_stored(found.document)
 
-    async def composable(self, vnfd_id: str, project: str) -> builtins.list[CatalogRecord]:
+    async def composable(
+        self, vnfd_id: str, project: str, *, any_owner: bool = False
+    ) -> builtins.list[CatalogRecord]:
         """The onboarded VNF packages of ``vnfd_id`` an NSD of ``project`` may compose: its
         own project's first, then shared ones; never another project's private ones (a
-        vnfdId is unique per project, ``catalog/access.py``)."""
+        vnfdId is unique per project, ``catalog/access.py``) unless ``any_owner`` (for a
+        VNFM's client, which reads every onboarded package), after those."""
         found = [
             record
             for record in await self.where(Kind.VNF_PACKAGE, "vnfdId", vnfd_id)
             if resolves_for(project, record)
+            or (any_owner and record.onboarding_state is OnboardingState.ONBOARDED)
         ]
-        return sorted(found, key=lambda record: record.owner != project)
+        return sorted(found, key=lambda r: (r.owner != project, not is_shared(r), r.owner))
 
-    async def vnf_descriptor(self, vnfd_id: str, *, project: str) -> StoredVnfd:
-        """The stored model of the VNF package ``vnfd_id`` names for ``project``."""
-        for record in await self.composable(vnfd_id, project):
+    async def vnf_descriptor(
+        self, vnfd_id: str, *, project: str, any_owner: bool = False
+    ) -> StoredVnfd:
+        """The stored model of the VNF package ``vnfd_id`` names for ``project``
+        (``any_owner``: as :meth:`composable` says)."""
+        for record in await self.composable(vnfd_id, project, any_owner=any_owner):
             stored = await self.descriptor(record.id)
             if isinstance(stored, StoredVnfd):
                 return stored

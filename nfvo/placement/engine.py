@@ -327,6 +327,16 @@ def _explain_unit(request: PlacementRequest, search: Search, position: int) -> P
             names = ", ".join(g.group_id for g in unit.groups if g.scope is AffinityScope.ZONE)
             return f"a zone allowed by group {names} ({', '.join(sorted(zones)) or 'none left'})"
         if index in excluded:
+            together = [
+                g
+                for g in unit.groups
+                if g.kind is AffinityKind.AFFINITY
+                and g.placed_hosts
+                and host.name not in g.placed_hosts
+            ]
+            if together:
+                hosts = ", ".join(sorted({h for g in together for h in g.placed_hosts}))
+                return f"the host of group {together[0].group_id}'s running members ({hosts})"
             anti = [g.group_id for g in unit.groups if g.kind is AffinityKind.ANTI_AFFINITY]
             return f"distance from anti-affinity group {', '.join(anti)}"
         return None

@@ -21,8 +21,10 @@ Placement was not read and why.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -60,6 +62,7 @@ class ObservedServer:
     flavor: FlavorSpec
     tags: tuple[str, ...]
     sriov_ports: tuple[tuple[VnicType, str], ...] = ()  # (vnic type, physnet)
+    created: float = 0.0  # seconds since the epoch; 0 when the cloud does not say
 
 
 @dataclass
@@ -99,6 +102,7 @@ async def observe_servers(vim: Vim) -> list[ObservedServer]:
             flavor=_flavor(server["flavor"]),
             tags=tuple(server.get("tags") or ()),
             sriov_ports=tuple(sriov.get(server["id"], ())),
+            created=_epoch(server.get("created")),
         )
         for server in servers
         if server.get("OS-EXT-SRV-ATTR:host") and server.get("status") != "DELETED"
@@ -126,6 +130,13 @@ async def _physnets(vim: Vim) -> dict[str, str]:
         for network in body.get("networks", [])
         if network.get("provider:physical_network")
     }
+
+
+def _epoch(text: str | None) -> float:
+    try:
+        return datetime.fromisoformat(text).timestamp() if text else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _flavor(embedded: dict[str, Any]) -> FlavorSpec:
@@ -196,20 +207,26 @@ async def _count_servers(
     vim: Vim, reservations: Reservations | None, result: LiveGraph
 ) -> list[Usage]:
     """Apply every server's usage to the graph but those of held reservations, whose
-    usages are returned (they explain part of what Placement counts)."""
+    usages are returned (they explain part of what Placement counts). A held
+    reservation stands for the servers its VNF instances create after it was made;
+    their older servers (the siblings of a scale-out) count as the cloud runs them."""
     graph = result.graph
-    held: set[str] = set()
+    held: dict[str, float] = {}  # VNF instance tag -> when its first held reservation began
     held_usages: list[Usage] = []
     if reservations is not None:
-        for reservation in await reservations.active():
-            if reservation.state is ReservationState.HELD:
-                held |= {fit_tag("nfvo-vnf", v) for v in reservation.vnf_instance_ids}
-                held_usages += reservation.usages
+        for reservation in await reservations.active((ReservationState.HELD,)):
+            for vnf in reservation.vnf_instance_ids:
+                tag = fit_tag("nfvo-vnf", vnf)
+                held[tag] = min(held.get(tag, reservation.created), reservation.created)
+            held_usages += reservation.usages
     graph.unavailable = await unavailable_hosts(vim)
     if graph.unavailable:
         result.caveats.append(f"hosts out of service: {', '.join(sorted(graph.unavailable))}")
     for server in await observe_servers(vim):
-        if held.intersection(server.tags):
+        began = min((held[tag] for tag in server.tags if tag in held), default=None)
+        # Clouds stamp servers to the second: one stamped in the second the reservation
+        # began is taken as its own (a sibling made in that very second is not counted).
+        if began is not None and server.created >= math.floor(began):
             continue
         usage = derive_usage(graph, server)
         if isinstance(usage, str):
@@ -237,6 +254,7 @@ class LiveSite:
         self.inventory, self.vim, self.reservations = inventory, vim, reservations
         self.max_age = max_age
         self._current: LiveGraph | None = None
+        self._generation = 0  # of the reservations the current graph was built after
         self._dirty = True
         self._refreshing = asyncio.Lock()
 
@@ -249,8 +267,10 @@ class LiveSite:
             stale = self._current is None or (
                 time.time() - self._current.graph.built_at > self.max_age
             )
-            if self._dirty or stale:
+            generation = await self.reservations.generation() if self.reservations else 0
+            if self._dirty or stale or generation != self._generation:
                 self._dirty = False  # events arriving during the refresh dirty it again
+                self._generation = generation
                 self._current = await live_graph(self.inventory, self.vim, self.reservations)
             assert self._current is not None
             return self._current

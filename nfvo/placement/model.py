@@ -51,6 +51,12 @@ class AffinityGroup(_Model):
     best_effort: bool = Field(
         default=False, description="SOL003 fallbackBestEffort; Nova's soft-(anti-)affinity."
     )
+    placed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts already running members outside this request (the siblings of a "
+        "scale-out or a heal): anti-affinity keeps away from them, affinity goes to them, "
+        "and zone-scope rules count their zones.",
+    )
 
 
 class NetworkBinding(_Model):

@@ -103,9 +103,9 @@ class Reservations:
         self.redis, self.keyspace, self.site = redis, keyspace, site
         self.repository = Repository(redis, keyspace, KIND, indexed=("state", "site"))
 
-    async def active(self) -> list[Reservation]:
+    async def active(self, states: tuple[ReservationState, ...] = ACTIVE) -> list[Reservation]:
         found: list[Reservation] = []
-        for state in ACTIVE:
+        for state in states:
             cursor: str | None = None
             while True:
                 page = await self.repository.list(
@@ -137,6 +137,16 @@ class Reservations:
         await self.repository.create(reservation.id, {**reservation.to_json(), "site": self.site})
         return reservation
 
+    async def generation(self) -> int:
+        """How many reservations of this site were committed or released so far: a live
+        graph built before the last one counts the servers it concerns wrongly."""
+        value = await self.redis.get(self._generation_key)
+        return int(value or 0)
+
+    @property
+    def _generation_key(self) -> str:
+        return self.keyspace.counter(f"{KIND}-ends-{self.site}")
+
     async def commit(self, reservation_id: str) -> Reservation:
         return await self._move(reservation_id, ReservationState.COMMITTED, ReservationState.HELD)
 
@@ -156,6 +166,7 @@ class Reservations:
             )
         document = {**stored.document, "state": target.value}
         await self.repository.put(reservation_id, document, version=stored.version)
+        await self.redis.incr(self._generation_key)
         return Reservation.from_json(document)
 
     @asynccontextmanager
@@ -179,7 +190,10 @@ def apply_to_view(view: CapacityView, usage: Usage) -> None:
 
 
 class Placer:
-    """Decisions with reservations: plan against the graph less every active reservation.
+    """Decisions with reservations: plan against the graph less the reservations it
+    does not count itself (``counted``: every active one on a graph of the inventory
+    alone; only the held ones on a live graph, which counts a committed reservation's
+    servers as the cloud runs them).
 
     ``caveats`` (how the graph was obtained: "no admin rights: capacity without usage",
     ...) are attached to every decision, so every answer says what it rests on.
@@ -190,13 +204,15 @@ class Placer:
         graph: InfrastructureGraph,
         reservations: Reservations,
         caveats: tuple[str, ...] = (),
+        counted: tuple[ReservationState, ...] = ACTIVE,
     ) -> None:
         self.graph, self.reservations, self.caveats = graph, reservations, caveats
+        self.counted = counted
 
     async def decide(self, request: PlacementRequest) -> PlacementDecision:
         async with self.reservations.exclusive():
             view = self.graph.capacity_view()
-            for reservation in await self.reservations.active():
+            for reservation in await self.reservations.active(self.counted):
                 for usage in reservation.usages:
                     apply_to_view(view, usage)
             # The search is CPU-bound (milliseconds, up to a second for huge requests).

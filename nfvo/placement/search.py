@@ -76,6 +76,7 @@ class Search:
         self.memo = FitMemo()
         self.profiles = Profiles()
         self.cursor: dict[tuple[Hashable, str], int] = {}
+        self.index_of = {host.name: index for index, host in enumerate(view.hosts)}
         self.opened: dict[str, list[int]] = {zone: [] for zone in view.zones}
         self.zone_load: dict[str, int] = dict.fromkeys(view.zones, 0)
         fresh: dict[str, list[int]] = {zone: [] for zone in view.zones}
@@ -108,8 +109,8 @@ class Search:
 
     def in_zone(self, unit: Unit, zone: str, excluded: set[int]) -> tuple[int, list[Claim]] | None:
         if unit.spread:
-            return self.from_fresh(unit, zone) or self.least_loaded(unit, zone, excluded)
-        return self.from_opened(unit, zone, excluded) or self.from_fresh(unit, zone)
+            return self.from_fresh(unit, zone, excluded) or self.least_loaded(unit, zone, excluded)
+        return self.from_opened(unit, zone, excluded) or self.from_fresh(unit, zone, excluded)
 
     def from_opened(
         self, unit: Unit, zone: str, excluded: set[int]
@@ -129,11 +130,21 @@ class Search:
                 self.cursor[(unit.key, zone)] = offset + 1
         return None
 
-    def from_fresh(self, unit: Unit, zone: str) -> tuple[int, list[Claim]] | None:
+    def from_fresh(
+        self, unit: Unit, zone: str, excluded: set[int]
+    ) -> tuple[int, list[Claim]] | None:
         classes = self.fresh.get(zone)
         if classes is None:
             return None
-        for signature, representative in classes:
+        for signature, first in classes:
+            # A rule may keep the first host of a class out (placed siblings); a twin
+            # (same profile, same state) takes its fit answer.
+            representative: int | None = first
+            if first in excluded:
+                twins = classes.members(signature)
+                representative = next((i for i in twins if i not in excluded), None)
+            if representative is None:
+                continue
             known, claims = self.memo.get(unit.demands, signature)
             if not known:
                 claims = fit_all(self.view, representative, unit.demands)
@@ -173,11 +184,16 @@ class Search:
         return zones
 
     def zones_of(self, group: AffinityGroup, unit: Unit) -> set[str]:
-        return {
+        placed = {self.view.hosts[i].zone for i in self.placed(group)}
+        return placed | {
             self.view.hosts[self.host_of[m]].zone
             for m in self.group_members(group)
             if m in self.host_of and m not in unit.members
         }
+
+    def placed(self, group: AffinityGroup) -> set[int]:
+        """The hosts of the group's members outside the request that are in the view."""
+        return {self.index_of[h] for h in group.placed_hosts if h in self.index_of}
 
     def anti_members_per_zone(self, unit: Unit) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -188,17 +204,21 @@ class Search:
         return counts
 
     def excluded_hosts(self, unit: Unit, strict: bool) -> set[int]:
-        """Hosts holding a member of one of the unit's host anti-affinity groups."""
+        """Hosts holding a member of one of the unit's host anti-affinity groups, and
+        every host but the one holding the placed members of a host-affinity group."""
         excluded: set[int] = set()
         for group in unit.groups:
-            if group.scope is not AffinityScope.NFVI_NODE:
+            if group.scope is not AffinityScope.NFVI_NODE or (group.best_effort and not strict):
                 continue
-            if group.kind is AffinityKind.ANTI_AFFINITY and (strict or not group.best_effort):
+            if group.kind is AffinityKind.ANTI_AFFINITY:
+                excluded.update(self.placed(group))
                 excluded.update(
                     self.host_of[m]
                     for m in self.group_members(group)
                     if m in self.host_of and m not in unit.members
                 )
+            elif group.placed_hosts:
+                excluded.update(set(range(len(self.view.hosts))) - self.placed(group))
         return excluded
 
     def group_members(self, group: AffinityGroup) -> list[int]:

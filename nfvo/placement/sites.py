@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from nfvo.placement.live import LiveSite
-from nfvo.placement.reservations import Placer, Reservations
+from nfvo.placement.reservations import Placer, Reservations, ReservationState
 from nfvo.store.consumers import Entry, Follower
 from nfvo.store.events import Event, EventStream
 from nfvo.store.keys import Keyspace
@@ -61,7 +61,9 @@ class Sites:
         site = await self.live(vim_name)
         current = await site.current()
         reservations = site.reservations or self.reservations(site.vim.name)
-        return Placer(current.graph, reservations, tuple(current.caveats))
+        # The live graph counts the servers of committed reservations itself.
+        held = (ReservationState.HELD,)
+        return Placer(current.graph, reservations, tuple(current.caveats), counted=held)
 
     def notice(self, event: Event) -> None:
         for site in self._live.values():

@@ -8,7 +8,7 @@ own, ``port_security_enabled=false``; on someone else's, ``security_groups: []``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from descriptors.requirements import VnicType
@@ -63,6 +63,17 @@ class PortRequest:
     fixed_ips: list[dict[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NetworkRequest:
+    """A network the orchestrator makes (an NS virtual link), with one IPv4 subnet; on
+    ``physnet`` as a VLAN provider network (admin only), else a tenant network."""
+
+    identity: ResourceIdentity
+    cidr: str
+    physnet: str | None = None
+    mtu: int | None = None
+
+
 def _network(body: dict[str, Any]) -> Network:
     return Network(
         id=body["id"],
@@ -101,6 +112,56 @@ class Networking:
             reason = "no network" if not found else f"{len(found)} networks"
             raise VimNotFound(self.session.name, "find network", f"{reason} named {name_or_id!r}")
         return _network(found[0])
+
+    async def find_network(self, identity: ResourceIdentity) -> Network | None:
+        """The network made for ``identity``, found by its tags (or its exact name)."""
+        params = {"tags": ",".join(identity.lookup_tags())}
+        if "tag-creation" not in await self.extensions():
+            params = {"name": identity.name()}
+        body = await self.request("GET", "/networks", "find network", params=params)
+        found = [_network(n) for n in body.get("networks", [])]
+        if len(found) > 1:
+            raise VimConflict(
+                self.session.name, "find network", f"{len(found)} networks carry {identity.name()}"
+            )
+        return found[0] if found else None
+
+    async def create_network(self, request: NetworkRequest) -> Network:
+        """The network and its subnet, unless they exist; never a second one."""
+
+        async def create() -> Network:
+            body: dict[str, Any] = {"name": request.identity.name(), "admin_state_up": True}
+            if request.physnet is not None:
+                body["provider:network_type"] = "vlan"
+                body["provider:physical_network"] = request.physnet
+            if request.mtu is not None:
+                body["mtu"] = request.mtu
+            if "tag-creation" in await self.extensions():
+                body["tags"] = request.identity.tags()
+            made = await self.request("POST", "/networks", "create network", json={"network": body})
+            return _network(made["network"])
+
+        network = await self.session.create_once(
+            "create network", lambda: self.find_network(request.identity), create
+        )
+        if not network.subnet_ids:  # a crash may have come between the two
+            subnet = {"network_id": network.id, "cidr": request.cidr, "ip_version": 4,
+                      "name": request.identity.name()}  # fmt: skip
+            made = await self.request("POST", "/subnets", "create subnet", json={"subnet": subnet})
+            network = replace(network, subnet_ids=(made["subnet"]["id"],))
+        return network
+
+    async def delete_network(self, network_id: str) -> bool:
+        """Delete (with its subnets); False if it was already gone."""
+        try:
+            await self.request("DELETE", f"/networks/{network_id}", "delete network")
+        except VimNotFound:
+            return False
+        return True
+
+    async def ports_on(self, network_id: str) -> list[Port]:
+        body = await self.request("GET", "/ports", "list ports", params={"network_id": network_id})
+        return [Port.from_body(p) for p in body.get("ports", [])]
 
     async def project_id(self) -> str | None:
         return await self.session.blocking(

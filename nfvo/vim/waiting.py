@@ -32,10 +32,11 @@ class VimEventFeed:
     redis: aioredis.Redis
     keyspace: Keyspace
     fallback_interval: float = 15.0  # seconds without an event before re-reading anyway
+    stream: EventStream = EventStream.VIM  # the LCM waits on VNF operations the same way
 
     @property
     def key(self) -> str:
-        return self.keyspace.stream(EventStream.VIM.value)
+        return self.keyspace.stream(self.stream.value)
 
     @cached_property
     def follower(self) -> Follower:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,36 @@ async def test_the_site_is_kept_current_by_events(cloud: tuple[Simulator, Vim]) 
     assert "compute-01" in second.graph.unavailable
     assert "compute-01" not in [h.name for h in second.graph.capacity_view().hosts]
     assert any("compute-01" in caveat for caveat in second.caveats)
+
+
+async def test_a_held_reservation_stands_only_for_the_servers_made_after_it(
+    cloud: tuple[Simulator, Vim], redis: Any, keyspace: Any, tmp_path: Path
+) -> None:
+    """A scale-out of a running VNF: its running server counts as the cloud runs it, the
+    new one is the held reservation's; committing rebuilds a live site's graph."""
+    _, vim = cloud
+    inventory = load_inventory(LAB)
+    upf = requirement("upf", tmp_path)
+    reservations = Reservations(redis, keyspace)
+    placer = Placer(build_graph(inventory), reservations)
+    site = LiveSite(inventory, vim, reservations, max_age=3600)
+    first = VnfcRequest(vnfc_id="upf-0", vdu_id="upf", vnf_instance_id="vnf-x", requirement=upf)
+    decided = await placer.decide(
+        PlacementRequest(request_id="r1", vnfcs=[first], network_bindings=BINDINGS)
+    )
+    await boot(vim, first, decided.placements[0].host, decided.placements[0].zone)
+    before = await site.current()
+    assert before.servers_counted == 0  # held: the reservation counts it
+    for reservation in await reservations.active():
+        await reservations.commit(reservation.id)
+    committed = await site.current()
+    assert committed is not before and committed.servers_counted == 1
+
+    await asyncio.sleep(1.05)  # the cloud stamps servers to the second
+    second = first.model_copy(update={"vnfc_id": "upf-1"})
+    scaled = await placer.decide(
+        PlacementRequest(request_id="r2", vnfcs=[second], network_bindings=BINDINGS)
+    )
+    await boot(vim, second, scaled.placements[0].host, scaled.placements[0].zone)
+    live = await live_graph(inventory, vim, reservations)
+    assert live.servers_counted == 1  # the sibling, not the server of the held reservation

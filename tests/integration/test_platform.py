@@ -80,6 +80,7 @@ async def test_the_runtime_runs_what_its_background_asks_for(
             "workers",
             "notifications",
             "VIM events",
+            "NS lifecycle",
         ]
         assert platform.pool is not None and platform.pool.concurrency == 2
     assert {h.state.value for h in platform.supervisor.health()} == {"stopped"}

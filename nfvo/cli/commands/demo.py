@@ -25,6 +25,7 @@ from nfvo.cli.catalog_client import (
     NSDS,
     PACKAGES,
     Access,
+    ApiFailure,
     CatalogClient,
     Signing,
     onboard_shipped,
@@ -35,6 +36,7 @@ from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.cli.demo_ca import DemoAuthority, make_demo_authority
 from nfvo.cli.demo_cloud import boot_existing_workload, observed_site, simulated_cloud
+from nfvo.cli.ns_client import NSLCM, task
 from nfvo.store.connection import redis_for
 from nfvo.store.embedded import free_port
 from nfvo.store.events import Event, EventStream, publish, read_all
@@ -45,7 +47,6 @@ NSD_TREE = "5gc-sa"
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
 NOT_BUILT = [
-    "the NS lifecycle (instantiate, scale, heal, terminate); the VNF manager is in (`nfvo vnf`)",
     "monitoring, alarms and self-healing",
     "the simulated 5G-core test bench (NFs, UE/gNB traffic)",
 ]
@@ -163,10 +164,30 @@ async def _catalogue(cli: CliContext, authority: DemoAuthority) -> None:
                     listed = await client.request("GET", "", 200)
                 click.echo(f"\nGET {face.container}: {len(listed)} entries")
                 render(listed, face.columns, "table")
+            await _ns_lifecycle(line[1], access, rows)
         finally:
             server.terminate()
             await asyncio.wait_for(server.wait(), 30)
             await _forget(cli, env["NFVO_KEY_PREFIX"])
+
+
+async def _ns_lifecycle(url: str, access: Access, rows: list[dict[str, Any]]) -> None:
+    """An NS instance of the onboarded NSD, and how far instantiating it gets here."""
+    _heading("SOL005 NS lifecycle: an NS instance of the 5G-core NSD")
+    nsd_id = next(row["nsdId"] for row in rows if row.get("nsdName"))
+    async with CatalogClient(url, access, NSLCM) as api:
+        ns = await api.request(
+            "POST",
+            "/ns_instances",
+            201,
+            json={"nsdId": nsd_id, "nsName": "demo", "nsDescription": ""},
+        )
+        click.echo(f"POST /nslcm/v2/ns_instances: {ns['id']} {ns['nsState']}")
+        try:
+            await task(api, ns["id"], "instantiate", {"nsFlavourId": "default"})
+        except ApiFailure as refused:
+            click.echo(f"instantiate refused, as it must be here: {refused.message}")
+        await api.request("DELETE", f"/ns_instances/{ns['id']}", 204)
 
 
 async def _forget(cli: CliContext, prefix: str) -> None:

@@ -7,18 +7,17 @@ never printed: ``list`` and ``show`` mask them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import orjson
+import redis.asyncio as aioredis
 import yaml
 
 from nfvo.cli.context import CliContext, pass_cli
-from nfvo.store.connection import connect
-from nfvo.store.errors import StoreError
+from nfvo.cli.offline import on_store
 from nfvo.store.keys import Keyspace
 from nfvo.store.secrets import SecretBox
 from nfvo.vim.inventory import load_inventory
@@ -29,30 +28,15 @@ T = TypeVar("T")
 
 def with_registry(cli: CliContext, action: Callable[[VimRegistry], Awaitable[T]]) -> T:
     """Run ``action`` on the registry in the shared Redis; its errors become CLI errors."""
-    settings = cli.settings
-    if settings.redis_url is None:
-        raise click.UsageError(
-            "nfvo vim needs the shared Redis: set redis_url (NFVO_REDIS_URL or REDIS_URL)"
-        )
-    url, keyspace, box = settings.redis_url, Keyspace(settings.key_prefix), None
-    try:
-        box = SecretBox.from_settings(settings)
-    except ValueError as exc:
-        raise click.UsageError(f"secret_key: {exc}") from exc
 
-    async def run() -> T:
-        redis = connect(url)
+    async def run(redis: aioredis.Redis, keyspace: Keyspace, box: SecretBox) -> T:
         registry = VimRegistry(redis, keyspace, box)
         try:
             return await action(registry)
         finally:
             await registry.close()
-            await redis.aclose()
 
-    try:
-        return asyncio.run(run())
-    except (StoreError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    return on_store(cli, "nfvo vim", run)
 
 
 @click.group("vim")

@@ -1,31 +1,125 @@
-"""``nfvo vnfm serve``: the VNF manager served alone (``/vnflcm/v2``), with its workers.
+"""``nfvo vnfm``: the VNF managers the NFVO drives over SOL003, and the generic one served.
 
-For a manager apart from the NFVO (another host, another NFVO): it asks
-``vnfm_nfvo_url`` for grants and packages with its client credentials
-(``vnfm_client_id``/``vnfm_client_secret``) and keeps its records, jobs and VIM
-registry under ``vnfm_key_prefix``; VIMs reach it in requests' and grants'
-``vimConnectionInfo``, or are registered there (``NFVO_KEY_PREFIX=<that prefix> nfvo
-vim add ...``).
-Prints ``READY http://host:port`` once listening; SIGTERM stops it gracefully.
+``add NAME --url ... --client-id ... --client-secret ...`` registers one reached with
+OAuth 2.0 client credentials (offline, on the shared Redis, like ``nfvo vim``; the secret
+prompted for when omitted, sealed with the secret key, never printed); the first one, or
+one added ``--default``, drives every VNF an NS does not assign to another.
+
+``serve`` runs the generic VNF manager alone (``/vnflcm/v2``), with its workers: for a
+manager apart from the NFVO (another host, another NFVO), it asks ``vnfm_nfvo_url`` for
+grants and packages with its client credentials (``vnfm_client_id``/
+``vnfm_client_secret``) and keeps its records, jobs and VIM registry under
+``vnfm_key_prefix``; VIMs reach it in requests' and grants' ``vimConnectionInfo``, or
+are registered there (``NFVO_KEY_PREFIX=<that prefix> nfvo vim add ...``). It prints
+``READY http://host:port`` once listening; SIGTERM stops it gracefully.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from aiohttp import web
+import orjson
+import redis.asyncio as aioredis
 
+from nfvo.cli.catalog_client import render
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.offline import on_store
 from nfvo.config import Settings, load_settings
-from nfvo.platform import Background
-from nfvo.sol.auth import can_authenticate
+from nfvo.lcm.vnfms import VnfmRecord, VnfmRegistry
+from nfvo.store.keys import Keyspace
+from nfvo.store.secrets import SecretBox
 from nfvo.store.workers import DEFAULT_LEASE_SECONDS
-from vnfm.runtime import build_app, open_vnfm
+
+if TYPE_CHECKING:
+    from nfvo.platform import Background
+
+T = TypeVar("T")
+COLUMNS = ("name", "url", "clientId", "default")
+
+
+def with_registry(cli: CliContext, action: Callable[[VnfmRegistry], Awaitable[T]]) -> T:
+    async def run(redis: aioredis.Redis, keyspace: Keyspace, box: SecretBox) -> T:
+        registry = VnfmRegistry(redis, keyspace, box)
+        try:
+            return await action(registry)
+        finally:
+            await registry.close()
+
+    return on_store(cli, "nfvo vnfm", run)
+
+
+@click.group("vnfm")
+def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
+    """VNF managers (SOL003 VNF LCM): register them (add, list, show, remove); serve ours."""
+
+
+@COMMAND.command("add")
+@click.argument("name")
+@click.option("--url", required=True, help="The VNFM's API root (its /vnflcm/v2 is below it).")
+@click.option("--client-id", help="OAuth 2.0 client the NFVO logs in as.")
+@click.option("--client-secret", help="Prompted for (not echoed) when omitted with --client-id.")
+@click.option("--token-url", help="Its token endpoint (default: <url>/oauth2/token).")
+@click.option("--default", "make_default", is_flag=True, help="Make it the default VNFM.")
+@click.option("--replace", is_flag=True, help="Replace a VNFM registered under NAME.")
+@pass_cli
+def add(
+    cli: CliContext,
+    name: str,
+    url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    token_url: str | None,
+    make_default: bool,
+    replace: bool,
+) -> None:
+    """Register VNFM NAME."""
+    if client_id and not client_secret:
+        # Asked for rather than required as a flag: a flag lands in shell history and ps.
+        client_secret = click.prompt("Client secret", hide_input=True)
+    try:
+        record = VnfmRecord(name, url, client_id, client_secret, token_url, make_default)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    added = with_registry(cli, lambda r: r.add(record, replace_existing=replace))
+    click.echo(f"VNFM {added.name} registered{' (default)' if added.is_default else ''}")
+
+
+@COMMAND.command("list")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table")
+@pass_cli
+def list_(cli: CliContext, output: str) -> None:
+    """The registered VNFMs (secrets masked)."""
+    records = with_registry(cli, lambda r: r.list())
+    render([r.masked() for r in records], COLUMNS, output)
+
+
+@COMMAND.command("show")
+@click.argument("name")
+@pass_cli
+def show(cli: CliContext, name: str) -> None:
+    """One VNFM, its secret masked."""
+    record = with_registry(cli, lambda r: r.get(name))
+    click.echo(orjson.dumps(record.masked(), option=orjson.OPT_INDENT_2).decode())
+
+
+@COMMAND.command("remove")
+@click.argument("name")
+@pass_cli
+def remove(cli: CliContext, name: str) -> None:
+    """Forget VNFM NAME (its VNFs stay where they are)."""
+    with_registry(cli, lambda r: r.remove(name))
+    click.echo(f"VNFM {name} removed")
 
 
 async def serve_vnfm(settings: Settings, background: Background) -> None:
+    from aiohttp import web  # here: the registry commands need none of the server
+
+    from vnfm.runtime import build_app, open_vnfm
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
@@ -43,11 +137,6 @@ async def serve_vnfm(settings: Settings, background: Background) -> None:
             click.echo("stopping")
         finally:
             await asyncio.gather(runtime.platform.stop(), runner.cleanup())
-
-
-@click.group("vnfm")
-def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
-    """The generic VNF manager (SOL003 VNF lifecycle management)."""
 
 
 @COMMAND.command("serve")
@@ -84,6 +173,9 @@ def serve(
             settings = load_settings(cli.config_file, **overrides)
         except ValueError as exc:
             raise click.UsageError(f"configuration: {exc}") from exc
+    from nfvo.platform import Background
+    from nfvo.sol.auth import can_authenticate
+
     if not can_authenticate(settings):
         raise click.UsageError(
             "authentication is on but no token can be had: set admin_password, "

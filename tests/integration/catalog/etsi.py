@@ -14,8 +14,14 @@ from typing import Any
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3].parent / "shared/etsi/openapi/3.7.1/nfv-sol005/SOL005"
+OPENAPI = Path(__file__).resolve().parents[3].parent / "shared/etsi/openapi/3.7.1"
+ROOT = OPENAPI / "nfv-sol005/SOL005"
+SOL003 = OPENAPI / "nfv-sol002-sol003/SOL003"
 DOCUMENTS = {
+    "grant": SOL003 / "VNFLifecycleOperationGranting/VNFLifecycleOperationGranting.yaml",
+    "nslcm": ROOT / "NSLifecycleManagement/NSLifecycleManagement.yaml",
+    "nslcm-notification": ROOT
+    / "NSLifecycleManagementNotification/NSLifecycleManagementNotification.yaml",
     "vnfpkgm": ROOT / "VNFPackageManagement/VNFPackageManagement.yaml",
     "nsd": ROOT / "NSDManagement/NSDManagement.yaml",
     "vnfpkgm-notification": ROOT
@@ -61,6 +67,9 @@ def resolve(node: Any, base: Path, depth: int = 0) -> Any:
     if "$ref" in node:
         target, _, fragment = str(node["$ref"]).partition("#")
         path = (base.parent / target).resolve() if target else base
+        if not path.exists():
+            # SOL003's documents reference SOL002's, which the shared folder lacks.
+            return {}
         return resolve(_pointer(_file(path), fragment), path, depth + 1)
     return {key: resolve(value, base, depth) for key, value in node.items()}
 

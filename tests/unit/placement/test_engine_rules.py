@@ -206,3 +206,28 @@ def test_zone_affinity_moves_the_group_to_a_zone_with_room() -> None:
     rules = [group("affinity", "zone", "vdu-0", "vdu-1", "vdu-2", "vdu-3")]
     decision = place(request(big, count=4, groups=rules), hosts)
     assert {p.zone for p in decision.placements} == {"az-2"}
+
+
+def test_anti_affinity_keeps_away_from_the_hosts_of_running_siblings() -> None:
+    rule = group("anti_affinity", "nfvi_node", "vdu-0").model_copy(update={"placed_hosts": ["a"]})
+    two = view(host("a"), host("b"))
+    assert hosts_of(place(request(vdu(), groups=[rule]), two)) == {"vdu-0": "b"}
+    refused = place(request(vdu(), groups=[rule]), view(host("a")))
+    assert constraints(refused) == {"distance from anti-affinity group anti_affinity-nfvi_node": 1}
+
+
+def test_affinity_goes_to_the_host_of_running_siblings() -> None:
+    rule = group("affinity", "nfvi_node", "vdu-0").model_copy(update={"placed_hosts": ["b"]})
+    three = view(host("a"), host("b"), host("c"))
+    assert hosts_of(place(request(vdu(), groups=[rule]), three)) == {"vdu-0": "b"}
+    big = request(vdu(vcpus=13), groups=[rule])
+    assert constraints(place(big, three)) == {
+        "the host of group affinity-nfvi_node's running members (b)": 2,
+        "vCPUs": 1,
+    }
+
+
+def test_zone_anti_affinity_counts_the_zones_of_running_siblings() -> None:
+    rule = group("anti_affinity", "zone", "vdu-0").model_copy(update={"placed_hosts": ["a"]})
+    two = view(host("a", "az-1"), host("b", "az-2"), host("c", "az-1"))
+    assert hosts_of(place(request(vdu(), groups=[rule]), two)) == {"vdu-0": "b"}
