@@ -24,7 +24,7 @@ from nfvo.sol.subscriptions import subscription_routes
 from nfvo.sol.tokens import Principal
 from nfvo.sol.wire import WireModel
 from nfvo.store.occurrences import Occurrence
-from nfvo.vim.registry import VimRecord, VimRegistry, from_connection_info
+from nfvo.vim.registry import VimRegistry, record_from_connection_info
 from vnfm.granting import register_vim
 from vnfm.lifecycle import BOOKKEEPING, Lifecycle
 from vnfm.nfvo_client import NfvoRefused, NfvoUnavailable
@@ -154,9 +154,7 @@ async def _register_vims(request: web.Request, body: InstantiateVnfRequest) -> s
     chosen = None
     for key, info in (body.vim_connection_info or {}).items():
         try:
-            vim_id, cloud = from_connection_info(info.to_wire())
-            extra = info.extra or {}
-            record = VimRecord(name=vim_id or key, cloud=cloud, admin=bool(extra.get("admin")))
+            record = record_from_connection_info(key, info.to_wire())
         except ValueError as error:
             raise Unprocessable(f"vimConnectionInfo.{key}: {error}") from None
         if registry is None:

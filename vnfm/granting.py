@@ -31,7 +31,7 @@ from nfvo.sol.wire import Link
 from nfvo.store.errors import AlreadyExists, StoreNotFound
 from nfvo.store.occurrence_states import OperationState, Trigger
 from nfvo.store.steps import StepContext
-from nfvo.vim.registry import VIMS, VimRecord, VimRegistry, from_connection_info
+from nfvo.vim.registry import VIMS, VimRecord, VimRegistry, record_from_connection_info
 from vnfm.lifecycle import LIFECYCLE
 from vnfm.nfvo_client import NFVO
 from vnfm.notices import instance_href, occurrence_href
@@ -138,9 +138,7 @@ async def _register_granted_vims(ctx: StepContext, raw: Mapping[str, Any]) -> st
     """Register the grant's ``vimConnectionInfo``; the name of the VIM it grants on."""
     chosen = None
     for key, info in (raw.get("vimConnectionInfo") or {}).items():
-        vim_id, cloud = from_connection_info(info)
-        extra = info.get("extra") or {}
-        record = VimRecord(name=vim_id or key, cloud=cloud, admin=bool(extra.get("admin")))
+        record = record_from_connection_info(key, info)
         await register_vim(ctx[VIMS], record)
         chosen = chosen or record.name
     return chosen

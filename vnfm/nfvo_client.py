@@ -128,7 +128,7 @@ class NfvoClient:
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise NfvoUnavailable(
                 f"the NFVO at {self.base_url} could not be reached ({method} {path}): "
-                f"{type(error).__name__}"
+                f"{type(error).__name__} {error}"
             ) from None
 
     async def request(

@@ -21,6 +21,7 @@ from typing import Any
 
 from descriptors.loader import load_package
 from descriptors.model import Flavour, SoftwareImage, Vnfd
+from descriptors.package_security import SignaturePolicy
 from descriptors.problems import DescriptorError
 from descriptors.requirements import VduRequirement
 from nfvo.store.errors import PermanentError
@@ -68,6 +69,8 @@ def _key(vnfd_id: str, checksum: str) -> str:
 class PackageSource:
     client: NfvoClient
     cache_dir: Path
+    # The manager verifies what it deploys as the NFVO did (its own trust anchors).
+    signatures: SignaturePolicy = field(default_factory=SignaturePolicy)
     _parsed: dict[str, VnfPackage] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
@@ -107,7 +110,9 @@ class PackageSource:
         # sharing a data directory (or a crash mid-way) never see a half-unpacked tree.
         staging = Path(tempfile.mkdtemp(dir=folder, prefix=".unpacking-"))
         try:
-            loaded = await asyncio.to_thread(load_package, archive, staging)
+            loaded = await asyncio.to_thread(
+                load_package, archive, staging, signatures=self.signatures
+            )
             if loaded.vnfd is None:
                 raise UnreadablePackage(f"the package of vnfdId {vnfd_id} holds no VNFD")
             unpacked, root = folder / "unpacked", loaded.files.root

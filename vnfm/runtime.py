@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from descriptors.package_security import SignatureMode, SignaturePolicy
 from nfvo.config import Settings
 from nfvo.platform import Background, Platform, open_store
 from nfvo.sol.audit import audit_middleware
@@ -61,7 +62,11 @@ def compose(
         client_secret=secret.get_secret_value() if secret else None,
         grant_patience=settings.vnfm_grant_timeout_seconds,
     )
-    packages = PackageSource(nfvo, settings.data_dir / "vnfm" / "packages")
+    signatures = SignaturePolicy(
+        mode=SignatureMode(settings.package_signature_policy),
+        trust_anchors=settings.package_trust_anchors,
+    )
+    packages = PackageSource(nfvo, settings.data_dir / "vnfm" / "packages", signatures)
     lifecycle = Lifecycle(
         redis,
         platform.keyspace,

@@ -20,6 +20,13 @@ from nfvo.cli.ns_pictures import critical_path, draw_landing, draw_timeline
 from nfvo.vim.facade import Vim
 
 NSD_NAME = "5gc-sa"
+# The flavour, and the day-1 values every NF's boot data needs (docs/nslcm.md): the
+# PLMN and the slice; each NF learns its own addresses and the NRF's by itself.
+PLMN = {"mcc": "001", "mnc": "01", "sst": 1, "sd": "000001"}
+INSTANTIATE = {
+    "nsFlavourId": "default",
+    "additionalParamsForNs": {"additionalParamsForAllVnfs": PLMN},
+}
 Say = Callable[[str], None]
 
 
@@ -84,9 +91,7 @@ async def main_job(
     )
     say(f"NS instance {ns['id']} created; instantiating flavour 'default'")
     say("(no binding given: every link takes the site's network or gets one made for it)")
-    watch = Watch(
-        api, await task(api, ns["id"], "instantiate", {"nsFlavourId": "default"}), ns["id"]
-    )
+    watch = Watch(api, await task(api, ns["id"], "instantiate", INSTANTIATE), ns["id"])
     done = await watch.run(1800)
     if done["operationState"] != "COMPLETED":
         detail = (done.get("error") or {}).get("detail")

@@ -293,7 +293,7 @@ def _grant(
     ).to_wire()
     # SOL003 9.5.2.3: the VIM the NFVO manages, so the VNFM can reach it with our access.
     info = to_connection_info(vim_record, include_secrets=True)
-    grant["vimConnectionInfo"] = {vim_name: {**info, "extra": {"admin": vim_record.admin}}}
+    grant["vimConnectionInfo"] = {vim_name: info}
     return grant
 
 

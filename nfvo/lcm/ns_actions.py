@@ -56,6 +56,27 @@ class StepView:
             operation_id=self.occurrence_id,
         )
 
+    async def predecessor_addresses(self, part: VnfPart, intent: NsIntent) -> dict[str, str]:
+        """``<profile>_address`` of each VNF ``part`` waits for (its first instance): the
+        first IP of its external CP on a virtual link the two share, else of its first
+        external CP, as its VNFM reports it. How an AMF's day-1 data learns the NRF's."""
+        found: dict[str, str] = {}
+        mine = set(part.ext_links.values())
+        for profile in part.after:
+            before = next((v for v in intent.parts.vnfs if v.profile_id == profile), None)
+            if before is None:
+                continue
+            member = await self.lcm.records.member(self.ns_instance_id, before.key)
+            if member is None or member.vnf_instance_id is None:
+                continue
+            client = await self.lcm.vnfms.client(member.vnfm)
+            vnf = await client.vnf(member.vnf_instance_id) or {}
+            shared = sorted(cp for cp, vl in before.ext_links.items() if vl in mine)
+            address = _address(vnf, shared)
+            if address:
+                found[f"{profile}_address"] = address
+        return found
+
     async def driver(self, vnfm: str) -> VnfDriver:
         client = await self.lcm.vnfms.client(vnfm)
         await self.lcm.vnf_notices.ensure_subscribed(vnfm, client)
@@ -182,6 +203,7 @@ async def instantiate_vnf(ctx: StepContext, args: dict[str, Any]) -> dict[str, A
         "flavourId": part.flavour_id,
         "extVirtualLinks": ext_links,
         "additionalParams": {
+            **await view.predecessor_addresses(part, intent),
             **(part.params.get("additionalParams") or {}),
             "nsInstanceId": view.ns_instance_id,
         },
@@ -273,3 +295,15 @@ ACTIONS: dict[str, Action] = {
     "ns.wait": wait_until,
     "ns.finish": finish,
 }
+
+
+def _address(vnf: dict[str, Any], preferred: list[str]) -> str | None:
+    """The first IP address of the VNF's external CPs, those of ``preferred`` first."""
+    cps = (vnf.get("instantiatedVnfInfo") or {}).get("extCpInfo") or []
+    ranked = sorted(cps, key=lambda cp: cp.get("cpdId") not in preferred)
+    for cp in ranked:
+        for protocol in cp.get("cpProtocolInfo") or []:
+            for ip in (protocol.get("ipOverEthernet") or {}).get("ipAddresses") or []:
+                for address in ip.get("addresses") or []:
+                    return str(address)
+    return None

@@ -25,6 +25,9 @@ from nfvo.vim.inventory import SiteInventory
 ZONE_CA_TYPE = 22  # RFC 4776 "LOC": our convention for an availability zone
 VNFMS_KEY = "vnfms"
 VIM_KEY = "vim"
+# additionalParamsForNs key: additionalParams every VNF gets (the PLMN, slices, ...); a
+# profile's own additionalParamsForVnf win over them.
+ALL_VNFS_KEY = "additionalParamsForAllVnfs"
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,12 @@ def plan_instantiation(
                 raise Unprocessable("no VNFM is registered to drive the VNFs (nfvo vnfm add)")
             vnfms[profile.profile_id] = default_vnfm
     params = _params(body.additional_params_for_vnf, flavour, "additionalParamsForVnf")
+    shared = extra.get(ALL_VNFS_KEY) or {}
+    if not isinstance(shared, dict):
+        raise Unprocessable(f"additionalParamsForNs.{ALL_VNFS_KEY} must be an object")
+    for profile in flavour.vnf_profiles:
+        own = params.setdefault(profile.profile_id, {})
+        own["additionalParams"] = {**shared, **(own.get("additionalParams") or {})}
     parts = Parts(
         links=tuple(
             LinkPart(vl.vl_id, bindings[vl.vl_id].network, bindings[vl.vl_id].physnet)
@@ -287,6 +296,7 @@ def vnf_part(
         level_id=profile.instantiation_level,
         ext_links=dict(profile.virtual_links),
         params=dict(params.get(profile_id, {})),
+        after=tuple(d.depends_on for d in flavour.dependencies if d.vnf == profile_id),
     )
 
 

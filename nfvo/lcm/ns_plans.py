@@ -71,6 +71,9 @@ class VnfPart:
     level_id: str | None
     ext_links: dict[str, str]  # the VNFD's external CP -> the NS virtual link
     params: dict[str, Any] = field(default_factory=dict)  # ParamsForVnf of its profile
+    # The profiles it waits for (the NSD's dependencies): its day-1 data gets their
+    # addresses as ``<profile>_address`` (ns_actions.py).
+    after: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,7 @@ class VnfPart:
             "levelId": self.level_id,
             "extLinks": self.ext_links,
             "params": self.params,
+            "after": list(self.after),
         }
 
     @classmethod
@@ -95,6 +99,7 @@ class VnfPart:
             level_id=data.get("levelId"),
             ext_links=dict(data["extLinks"]),
             params=dict(data.get("params") or {}),
+            after=tuple(data.get("after") or ()),
         )
 
 

@@ -15,6 +15,10 @@ from nfvo.store.embedded import EmbeddedRedis
 # connection per request until Redis or the file-descriptor limit refuses.
 MAX_CONNECTIONS = 64
 POOL_WAIT_SECONDS = 10.0
+# A command unanswered this long fails (the connection is dropped and opened afresh);
+# blocking reads block for less (nfvo.store.consumers.MAX_BLOCK_SECONDS). Said here
+# rather than left to the client library, whose default has changed between versions.
+SOCKET_TIMEOUT_SECONDS = 10.0
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -23,6 +27,8 @@ def connect(url: str) -> aioredis.Redis:
         url,
         decode_responses=False,
         health_check_interval=30,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
         max_connections=MAX_CONNECTIONS,
         timeout=POOL_WAIT_SECONDS,
     )

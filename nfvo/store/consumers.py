@@ -52,6 +52,9 @@ from nfvo.store.tasks import cancel_and_wait, sleep_unless
 log = logging.getLogger(__name__)
 
 ANSWER_SECONDS: Final = 5.0  # beyond a read's blocking time, before Redis counts as hung
+# One blocking read blocks this long at most, well within the connections' socket timeout
+# (nfvo.store.connection): a longer wait is several reads, not one that times out.
+MAX_BLOCK_SECONDS: Final = 4.0
 START: Final = "0-0"  # before every entry
 NOW: Final = "$"  # after the newest entry, resolved to its id at the next read
 OUTAGE_BACKOFF: Final = Backoff(base=0.1, cap=5.0, jitter=0.5)
@@ -346,6 +349,8 @@ class ConsumerGroup:
         return await self._read(dict.fromkeys(self.streams, ">"), room, self.block_seconds)
 
     async def _read(self, streams: dict[str, str], count: int, block: float | None) -> list[Entry]:
+        if block is not None:
+            block = min(block, MAX_BLOCK_SECONDS)
         async with asyncio.timeout((block or 0) + ANSWER_SECONDS):
             replies = await self._redis.xreadgroup(
                 self.group,
@@ -463,17 +468,19 @@ class Follower:
         and the position after them. An outage is retried until ``within`` has passed."""
         deadline = time.monotonic() + within
         while True:
-            remaining = max(deadline - time.monotonic(), 0.0)
+            block = min(max(deadline - time.monotonic(), 0.0), MAX_BLOCK_SECONDS)
             try:
                 if after == NOW:
                     after = await self._newest()
-                async with asyncio.timeout(remaining + ANSWER_SECONDS):
+                async with asyncio.timeout(block + ANSWER_SECONDS):
                     replies = await self._redis.xread(
-                        {self.stream: after}, count=self.count, block=max(1, int(remaining * 1000))
+                        {self.stream: after}, count=self.count, block=max(1, int(block * 1000))
                     )
                 self._outage.ended()
                 entries = _entries(replies)
-                return (entries[-1].id if entries else after), entries
+                if entries or time.monotonic() >= deadline:
+                    return (entries[-1].id if entries else after), entries
+                continue  # nothing yet: block again until ``within`` has passed
             except UNREACHABLE as error:
                 delay = await self._outage.failed(error)
             remaining = deadline - time.monotonic()

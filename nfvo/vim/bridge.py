@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 GROUP = "nfvo-vim-bridge"
 
 
+def group_of(keyspace: Keyspace) -> str:
+    """One group per keyspace: the bridges of one orchestrator share the entries, and
+    another one on the same Redis (a VNF manager beside the NFVO) gets every entry too."""
+    return f"{GROUP}:{keyspace.prefix}"
+
+
 class NotificationBridge:
     def __init__(
         self,
@@ -43,7 +49,7 @@ class NotificationBridge:
         self.group = ConsumerGroup(
             redis,
             list(self.streams),
-            GROUP,
+            group_of(keyspace),
             self.consumer,
             self._handle,
             block_seconds=block_ms / 1000,

@@ -174,6 +174,22 @@ def from_connection_info(info: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return str(info.get("vimId") or ""), cloud
 
 
+def record_from_connection_info(key: str, info: Mapping[str, Any]) -> VimRecord:
+    """The VIM a request's or a grant's ``vimConnectionInfo`` entry ``key`` describes;
+    ``extra`` may say it is admin and where its events are (``to_connection_info``).
+    ValueError naming what is wrong."""
+    vim_id, cloud = from_connection_info(info)
+    extra = info.get("extra") or {}
+    poll = extra.get("pollInterval")
+    return VimRecord(
+        name=vim_id or key,
+        cloud=cloud,
+        admin=bool(extra.get("admin")),
+        notifications=str(extra["notifications"]) if extra.get("notifications") else None,
+        poll_interval=float(poll) if isinstance(poll, int | float) else None,
+    )
+
+
 def to_connection_info(record: VimRecord, *, include_secrets: bool = False) -> dict[str, Any]:
     """The record as SOL003 ``vimConnectionInfo``; the password masked unless asked for
     (a grant handing the VNFM its VIM access is the one caller that needs it)."""
@@ -183,11 +199,19 @@ def to_connection_info(record: VimRecord, *, include_secrets: bool = False) -> d
         access["password"] = MASK
     if record.region:
         access["region"] = record.region
+    # Our extension (free-form in SOL003): whether it is admin and where its events are,
+    # so that a VNFM given this VIM follows its events as the NFVO does.
+    extra: dict[str, Any] = {"admin": record.admin}
+    if record.notifications:
+        extra["notifications"] = record.notifications
+    if record.poll_interval:
+        extra["pollInterval"] = record.poll_interval
     return {
         "vimId": record.name,
         "vimType": VIM_TYPE,
         "interfaceInfo": {"endpoint": auth["auth_url"]},
         "accessInfo": access,
+        "extra": extra,
     }
 
 

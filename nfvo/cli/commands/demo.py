@@ -19,13 +19,13 @@ import click
 import yaml
 
 from descriptors.build import build_package
+from descriptors.loader import load_package
 from descriptors.package_security import PackageSigner, SecurityOption, SignaturePolicy
 from descriptors.summary import SHIPPED, describe_core
 from nfvo.cli.catalog_client import (
     NSDS,
     PACKAGES,
     Access,
-    ApiFailure,
     CatalogClient,
     Signing,
     onboard_shipped,
@@ -36,16 +36,23 @@ from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.cli.demo_ca import DemoAuthority, make_demo_authority
 from nfvo.cli.demo_cloud import boot_existing_workload, observed_site, simulated_cloud
-from nfvo.cli.ns_client import NSLCM, task
+from nfvo.cli.demo_ns import main_job
+from nfvo.cli.ns_client import NSLCM
+from nfvo.lcm.ns_operations import dependencies
 from nfvo.store.connection import redis_for
 from nfvo.store.embedded import free_port
 from nfvo.store.events import Event, EventStream, publish, read_all
 from nfvo.store.keys import Keyspace
+from nfvo.vim.facade import Vim
 from nfvo.vim.inventory import load_inventory
+from nfvo.vim.session import VimSpec
 
 NSD_TREE = "5gc-sa"
 LAB_INVENTORY = Path(__file__).resolve().parents[3] / "simulators/openstack/inventories/lab.yaml"
 
+# The simulated cloud's delays (boots, deletes) at a fifth of a real one's: the timeline
+# keeps its shape and the demo its pace.
+CLOUD_TIME_SCALE = 0.2
 NOT_BUILT = [
     "monitoring, alarms and self-healing",
     "the simulated 5G-core test bench (NFs, UE/gNB traffic)",
@@ -109,85 +116,85 @@ def _packages(ctx: click.Context, authority: DemoAuthority) -> None:
         click.echo(describe_core(Path(work) / "described", dist, policy))
 
 
-async def _catalogue(cli: CliContext, authority: DemoAuthority) -> None:
-    """``nfvo serve`` as its own process, every shipped package onboarded through it,
-    trusting the demo CA and nothing else."""
-    _heading("SOL005 catalogue: `nfvo serve`, the shipped packages onboarded over HTTP")
+async def _core(cli: CliContext, authority: DemoAuthority, inventory: Path, output: Path) -> None:
+    """``nfvo up`` as its own process (Redis, the simulated OpenStack, the NFVO with its
+    VNF manager), every shipped package onboarded through it trusting the demo CA and
+    nothing else, then the main job: the 5G core deployed, scaled and terminated."""
+    _heading("`nfvo up`: Redis, the simulated OpenStack, the NFVO and its VNF manager")
     password = secrets.token_urlsafe(16)
-    with tempfile.TemporaryDirectory(prefix="nfvo-demo-serve-") as data:
+    with tempfile.TemporaryDirectory(prefix="nfvo-demo-up-") as data:
         env = {
             **os.environ,
-            "NFVO_DATA_DIR": data,  # the server's own embedded Redis unless REDIS_URL is set
+            "NFVO_DATA_DIR": data,  # its own embedded Redis unless REDIS_URL is set
             "NFVO_KEY_PREFIX": f"{cli.settings.key_prefix}-demo-{secrets.token_hex(4)}",
             "NFVO_ADMIN_PASSWORD": password,  # tokens are real: the demo is the admin client
             "NFVO_PACKAGE_TRUST_ANCHORS": str(authority.trust_anchors),
         }
         config = ["--config", str(cli.config_file)] if cli.config_file else []
-        port = str(free_port())
-        argv = [
-            sys.executable,
-            "-m",
-            "nfvo",
-            *config,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            port,
-        ]
+        argv = [sys.executable, "-m", "nfvo", *config, "up", "--host", "127.0.0.1",
+                "--port", str(free_port()), "--inventory", str(inventory),
+                "--time-scale", str(CLOUD_TIME_SCALE)]  # fmt: skip
         server = await asyncio.create_subprocess_exec(
             *argv, env=env, stdout=asyncio.subprocess.PIPE
         )
-        assert server.stdout is not None
         try:
-            line = (await asyncio.wait_for(server.stdout.readline(), 60)).decode().split()
-            if not line or line[0] != "READY":
-                raise click.ClickException("nfvo serve did not start (see its output above)")
-            click.echo(f"nfvo serve is listening at {line[1]}; onboarding as the admin client")
-
-            def done(row: dict[str, Any]) -> None:
-                name = row.get("vnfProductName") or row.get("nsdName")
-                state = row.get("onboardingState") or row.get("nsdOnboardingState")
-                signature = row.get("packageSignature")
-                signed = f"signed by {signature['signer']}" if signature else "unsigned"
-                click.echo(f"  {name:<16} {state:<10} {row['id']}  {signed}")
-
+            url = await _ready(server)
+            click.echo(f"onboarding as the admin client at {url}")
             access = Access(client=("admin", password))
-            rows = await onboard_shipped(line[1], SHIPPED, access, done, _signer(authority))
-            if any(
-                "ERROR" in (row.get("onboardingState"), row.get("nsdOnboardingState"))
-                for row in rows
+            rows = await _onboard(url, access, authority)
+            nsd_id = next(row["nsdId"] for row in rows if row.get("nsdName"))
+            _heading("The main job: the 5G core through /nslcm/v2, built by the VNF manager")
+            clouds = yaml.safe_load((Path(data) / "clouds.yaml").read_text())
+            async with (
+                Vim(VimSpec("lab", clouds["clouds"]["sim"], admin=True)) as vim,
+                CatalogClient(url, access, NSLCM) as api,
             ):
-                raise click.ClickException("a shipped package failed to onboard")
-            for face in (PACKAGES, NSDS):
-                async with CatalogClient(line[1], access, face) as client:
-                    listed = await client.request("GET", "", 200)
-                click.echo(f"\nGET {face.container}: {len(listed)} entries")
-                render(listed, face.columns, "table")
-            await _ns_lifecycle(line[1], access, rows)
+                try:
+                    await main_job(api, vim, nsd_id, _dependencies(Path(data)), output, click.echo)
+                except RuntimeError as failed:  # an operation that did not complete
+                    raise click.ClickException(str(failed)) from None
         finally:
             server.terminate()
-            await asyncio.wait_for(server.wait(), 30)
+            await asyncio.wait_for(server.wait(), 60)
             await _forget(cli, env["NFVO_KEY_PREFIX"])
 
 
-async def _ns_lifecycle(url: str, access: Access, rows: list[dict[str, Any]]) -> None:
-    """An NS instance of the onboarded NSD, and how far instantiating it gets here."""
-    _heading("SOL005 NS lifecycle: an NS instance of the 5G-core NSD")
-    nsd_id = next(row["nsdId"] for row in rows if row.get("nsdName"))
-    async with CatalogClient(url, access, NSLCM) as api:
-        ns = await api.request(
-            "POST",
-            "/ns_instances",
-            201,
-            json={"nsdId": nsd_id, "nsName": "demo", "nsDescription": ""},
-        )
-        click.echo(f"POST /nslcm/v2/ns_instances: {ns['id']} {ns['nsState']}")
-        try:
-            await task(api, ns["id"], "instantiate", {"nsFlavourId": "default"})
-        except ApiFailure as refused:
-            click.echo(f"instantiate refused, as it must be here: {refused.message}")
-        await api.request("DELETE", f"/ns_instances/{ns['id']}", 204)
+async def _ready(server: asyncio.subprocess.Process) -> str:
+    """Its endpoints echoed up to ``READY <url>``; the URL."""
+    assert server.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(server.stdout.readline(), 90)).decode()
+        if not line:
+            raise click.ClickException("nfvo up did not start (see its output above)")
+        if line.startswith("READY"):
+            return line.split()[1]
+        click.echo(f"  {line.rstrip()}")
+
+
+async def _onboard(url: str, access: Access, authority: DemoAuthority) -> list[dict[str, Any]]:
+    def done(row: dict[str, Any]) -> None:
+        name = row.get("vnfProductName") or row.get("nsdName")
+        state = row.get("onboardingState") or row.get("nsdOnboardingState")
+        signature = row.get("packageSignature")
+        signed = f"signed by {signature['signer']}" if signature else "unsigned"
+        click.echo(f"  {name:<16} {state:<10} {row['id']}  {signed}")
+
+    rows = await onboard_shipped(url, SHIPPED, access, done, _signer(authority))
+    if any("ERROR" in (row.get("onboardingState"), row.get("nsdOnboardingState")) for row in rows):
+        raise click.ClickException("a shipped package failed to onboard")
+    for face in (PACKAGES, NSDS):
+        async with CatalogClient(url, access, face) as client:
+            listed = await client.request("GET", "", 200)
+        click.echo(f"\nGET {face.container}: {len(listed)} entries")
+        render(listed, face.columns, "table")
+    return rows
+
+
+def _dependencies(work: Path) -> dict[str, list[str]]:
+    """VNF profile -> the profiles it waits for, as the shipped NSD's default flavour says."""
+    nsd = load_package(SHIPPED / NSD_TREE, work / "nsd").nsd
+    assert nsd is not None
+    return dependencies(nsd.flavours[0])
 
 
 async def _forget(cli: CliContext, prefix: str) -> None:
@@ -248,7 +255,7 @@ def COMMAND(ctx: click.Context, cli: CliContext, inventory: Path, output: Path) 
     with tempfile.TemporaryDirectory(prefix="nfvo-demo-ca-") as ca:
         authority = make_demo_authority(Path(ca))
         _packages(ctx, authority)
-        asyncio.run(_catalogue(cli, authority))
+        asyncio.run(_core(cli, authority, inventory, output))
     _heading(f"Site inventory {inventory.name} (validated against its schema)")
     click.echo(yaml.safe_dump(load_inventory(inventory).summary(), sort_keys=False).rstrip())
     _plan(inventory, output / "placement-lab.png")

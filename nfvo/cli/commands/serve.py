@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from nfvo.api.app import build_app
+from nfvo.cli.colocated import colocated, register_builtin
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
@@ -39,10 +40,13 @@ async def serve(settings: Settings, background: Background) -> str | None:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
+    settings = colocated(settings)
     async with (
         open_runtime(settings, background) as runtime,
         vnf_manager(settings, runtime.redis, background) as managers,
     ):
+        if managers:
+            await register_builtin(settings, runtime.vnfms)
         # In-flight requests get the same grace as running jobs, then are cut; aiohttp
         # spends its timeout twice (waiting, then cancelling), hence half.
         runner = web.AppRunner(
@@ -71,13 +75,11 @@ async def vnf_manager(
     settings: Settings, redis: aioredis.Redis, background: Background
 ) -> AsyncIterator[list[VnfmRuntime]]:
     """The VNF manager beside the NFVO (unless ``vnfm_enabled`` is false): its own keys
-    and jobs on the same Redis, asking this very server for grants and packages."""
+    and jobs on the same Redis, asking this very server for grants and packages
+    (``nfvo.cli.colocated``)."""
     if not settings.vnfm_enabled:
         yield []
         return
-    if settings.vnfm_nfvo_url is None:
-        here = f"http://{settings.api_host}:{settings.api_port}"
-        settings = settings.model_copy(update={"vnfm_nfvo_url": here})
     async with running(compose(settings, redis), background) as manager:
         yield [manager]
 

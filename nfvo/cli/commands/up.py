@@ -25,6 +25,7 @@ import yaml
 from nfvo.cli.commands.serve import serve
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.config import Settings, load_settings
+from nfvo.log import mask_url_password
 from nfvo.platform import Background
 from nfvo.store.connection import connect
 from nfvo.store.embedded import EmbeddedRedis, free_port
@@ -65,7 +66,7 @@ def write_credentials(settings: Settings, password: str, cloud: Path) -> Path:
 
 
 def start_cloud(
-    inventory: Path, redis_url: str, clouds: Path, log: Path
+    inventory: Path, redis_url: str, clouds: Path, log: Path, time_scale: float = 1.0
 ) -> subprocess.Popen[bytes]:
     """The simulated OpenStack as its own process; returns once it answers."""
     argv = [
@@ -82,6 +83,8 @@ def start_cloud(
         redis_url,
         "--stream-prefix",
         STREAM_PREFIX,
+        "--time-scale",
+        str(time_scale),
     ]
     with log.open("ab") as errors:
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors)
@@ -138,6 +141,13 @@ async def register(settings: Settings, record: VimRecord) -> None:
     show_default=True,
     help="Seconds running jobs and in-flight requests get on Ctrl-C.",
 )
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the simulated cloud's delays (boots, deletes); 0 makes them instant.",
+)
 @click.option("--no-auth", is_flag=True, help="Serve without tokens (local development only).")
 @pass_cli
 def COMMAND(  # noqa: N802 - the name the root command looks for
@@ -147,6 +157,7 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
     inventory: Path,
     concurrency: int,
     grace: float,
+    time_scale: float,
     no_auth: bool,
 ) -> None:
     """Everything on this machine: Redis, a simulated OpenStack, the NFVO."""
@@ -158,6 +169,10 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
     }
     if no_auth:
         overrides["auth_enabled"] = False
+    if not base.callback_allowed_networks:
+        # One machine: its subscribers (the CLI's --wait, the VNF manager telling the
+        # NFVO) listen on loopback, which a shared deployment refuses (docs/security.md).
+        overrides["callback_allowed_networks"] = ["127.0.0.0/8", "::1/128"]
     password = admin_password(base)
     overrides["admin_password"] = password
     with ExitStack() as stack:
@@ -174,15 +189,18 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
         except ValueError as exc:
             raise click.UsageError(f"configuration: {exc}") from exc
         clouds = settings.data_dir / "clouds.yaml"
-        cloud = start_cloud(inventory, redis_url, clouds, settings.data_dir / "simulator.log")
+        log = settings.data_dir / "simulator.log"
+        cloud = start_cloud(inventory, redis_url, clouds, log, time_scale)
         stack.callback(_stop, cloud)
         asyncio.run(register(settings, cloud_record(clouds, inventory)))
         credentials = write_credentials(settings, password, clouds)
-        click.echo(f"NFVO      {url}  (/nsd/v2 /vnfpkgm/v2 /nslcm/v2 /grant/v1, /openapi.json)")
+        click.echo(f"NFVO      {url}  (/nsd/v2 /vnfpkgm/v2 /nslcm/v2 /grant/v1, /vnflcm/v2)")
         click.echo(f"OpenStack {clouds} (cloud 'sim'; registered as the default VIM 'lab')")
-        click.echo(f"Redis     {redis_url}  (data in {settings.data_dir})")
+        click.echo(f"Redis     {mask_url_password(redis_url)}  (data in {settings.data_dir})")
         click.echo(f"Credentials {credentials}  (client 'admin'; nfvo CLI: NFVO_ADMIN_PASSWORD)")
-        click.echo("Register a VNF manager with `nfvo vnfm add`; Ctrl-C stops everything.")
+        if settings.vnfm_enabled:
+            click.echo("VNFM      builtin: /vnflcm/v2 here (the default VNFM unless another is)")
+        click.echo("Ctrl-C stops everything.")
         asyncio.run(serve(settings, Background(workers=concurrency, grace=grace)))
 
 

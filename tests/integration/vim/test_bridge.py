@@ -5,7 +5,7 @@ import redis.asyncio as aioredis
 from nfvo.store.connection import connect
 from nfvo.store.events import EventStream, read_all
 from nfvo.store.keys import Keyspace
-from nfvo.vim.bridge import NotificationBridge
+from nfvo.vim.bridge import NotificationBridge, group_of
 from nfvo.vim.notifications import (
     HostNotification,
     NovaNotification,
@@ -60,7 +60,7 @@ async def test_notifications_become_envelopes_once(
     assert sorted(e.type for e in events) == ["vim.host.failed", "vim.server.created"]
     assert await bridge.pump_once() == 0
     for key in (info, hosts):
-        assert (await redis.xpending(key, "nfvo-vim-bridge"))["pending"] == 0
+        assert (await redis.xpending(key, group_of(keyspace)))["pending"] == 0
     await redis.delete(info, hosts)
 
 
@@ -73,7 +73,7 @@ async def test_a_dead_bridges_entries_are_claimed(
     await dead.ensure_groups()
     await redis.xadd(info, encode_nova(created("s2", "m2")))  # type: ignore[arg-type]
     # The dead bridge read the entry and never acknowledged it.
-    await redis.xreadgroup("nfvo-vim-bridge", "dead", {info: ">"}, count=10)
+    await redis.xreadgroup(group_of(keyspace), "dead", {info: ">"}, count=10)
     alive = NotificationBridge(
         redis, keyspace, "lab", prefix, consumer="alive", block_ms=10, claim_idle_ms=0
     )
