@@ -7,12 +7,18 @@ with its state), the blob store, the job workers (``--no-workers`` leaves jobs t
 ``READY http://host:port`` once the listening socket is bound, so a supervisor or
 ``make demo`` can wait for that line. SIGTERM or SIGINT stops it gracefully: no new
 connections or jobs; running jobs and in-flight requests share ``--grace`` seconds.
+
+For the CLI of the same user it publishes, in the data directory, its URL (and its
+Redis, when it owns one); with no way to a token configured it generates the built-in
+``admin`` client's password into ``admin.password`` there (0600) and says so on stderr
+(``nfvo.cli.discovery``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import secrets
 import signal
 from pathlib import Path
 
@@ -21,10 +27,19 @@ from aiohttp import web
 
 from nfvo.api.app import build_app
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.discovery import (
+    ADMIN_CLIENT,
+    ADMIN_PASSWORD_FILE,
+    local_url,
+    publish_server,
+    withdraw_server,
+)
+from nfvo.cli.errors import CliError
 from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
 from nfvo.runtime import open_runtime
 from nfvo.sol.auth import can_authenticate
+from nfvo.store.secrets import key_file
 from nfvo.store.tasks import first_of
 
 
@@ -49,9 +64,14 @@ async def serve(settings: Settings, background: Background) -> str | None:
             await site.start()
             gc.freeze()  # what start-up allocated is never garbage: keep it out of collections
             click.echo(f"READY http://{settings.api_host}:{settings.api_port}", nl=True)
+            published = publish_server(
+                settings.data_dir, local_url(settings.api_host, settings.api_port)
+            )
+            click.echo(f"the CLI of this user finds this server through {published}", err=True)
             await first_of(stop, runtime.platform.fatal)
             click.echo("stopping")
         finally:
+            withdraw_server(settings.data_dir)
             # Jobs and in-flight requests share one grace period rather than one each.
             await asyncio.gather(runtime.platform.stop(), runner.cleanup())
         return runtime.platform.fatal_reason or None
@@ -110,21 +130,33 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
         overrides["api_port"] = port
     if no_auth:
         overrides["auth_enabled"] = False
-    settings = cli.settings
-    if env_file is not None or overrides:
-        try:
-            settings = load_settings(cli.config_file, **{**_env_values(env_file), **overrides})
-        except ValueError as exc:
-            raise click.UsageError(f"configuration: {exc}") from exc
+    given = {**_env_values(env_file), **overrides}
+    settings = cli.settings  # read first: its warnings (unknown NFVO_* variables) are said
+    if given:
+        settings = _settings(cli, given)
     if not can_authenticate(settings):
-        raise click.UsageError(
-            "authentication is on but no token can be had: set admin_password, "
-            "auth_clients or auth_jwks, or serve with --no-auth for local development"
+        # Nothing configured: a generated admin password, where the CLI looks for it.
+        password_file = settings.data_dir / ADMIN_PASSWORD_FILE
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        password = key_file(password_file, lambda: secrets.token_urlsafe(24).encode()).decode()
+        settings = _settings(cli, {**given, "admin_password": password})
+        click.echo(
+            f"no api client is configured: client '{ADMIN_CLIENT}' has the password in "
+            f"{password_file} (the CLI of this user uses it; set admin_password, auth_clients "
+            "or auth_jwks to choose)",
+            err=True,
         )
     background = Background(workers=0 if no_workers else concurrency, grace=grace)
     fatal = asyncio.run(serve(settings, background))
     if fatal:
-        raise click.ClickException(f"{fatal}; stopped")
+        raise CliError(f"{fatal}; stopped", "see the log above; a supervisor may restart it")
+
+
+def _settings(cli: CliContext, overrides: dict[str, object]) -> Settings:
+    try:
+        return load_settings(cli.config_file, **overrides)
+    except ValueError as exc:
+        raise click.UsageError(f"configuration: {exc}") from exc
 
 
 def _env_values(path: Path | None) -> dict[str, str]:

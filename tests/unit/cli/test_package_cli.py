@@ -29,7 +29,7 @@ def test_package_is_a_discovered_command() -> None:
 
 def test_build_writes_a_csar_with_a_hashed_manifest(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["package", "build", str(PACKAGES / "upf"), "-o", str(tmp_path)]
+        cli, ["package", "build", str(PACKAGES / "upf"), "-d", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     archive = Path(result.output.strip())
@@ -42,7 +42,7 @@ def test_build_writes_a_csar_with_a_hashed_manifest(tmp_path: Path) -> None:
 
 def test_validate_prints_one_row_per_package(tmp_path: Path) -> None:
     built = CliRunner().invoke(
-        cli, ["package", "build", str(PACKAGES / "nrf"), "-o", str(tmp_path)]
+        cli, ["package", "build", str(PACKAGES / "nrf"), "-d", str(tmp_path)]
     )
     paths = [built.output.strip(), str(PACKAGES / "5gc-sa"), str(PACKAGES / "upf")]
     result = CliRunner().invoke(cli, ["package", "validate", *paths])
@@ -91,7 +91,7 @@ def test_build_signs_and_validate_shows_the_signer(option: str, tmp_path: Path) 
     root.write_anchor(anchors)
     built = CliRunner().invoke(
         cli,
-        ["package", "build", str(PACKAGES / "nrf"), "-o", str(tmp_path / "out"),
+        ["package", "build", str(PACKAGES / "nrf"), "-d", str(tmp_path / "out"),
          "--sign", str(key), "--cert", str(cert), "--option", option, "--sign-artifacts"],
     )  # fmt: skip
     assert built.exit_code == 0, built.output
@@ -127,7 +127,7 @@ def test_signing_needs_a_key_that_fits_its_certificate(tmp_path: Path) -> None:
     assert alone.exit_code == 2 and "--sign and --cert go together" in alone.output
     mismatched = CliRunner().invoke(
         cli,
-        ["package", "build", source, "-o", str(tmp_path), "--sign", str(key), "--cert", str(cert)],
+        ["package", "build", source, "-d", str(tmp_path), "--sign", str(key), "--cert", str(cert)],
     )
     assert mismatched.exit_code == 1
     assert "the signing key does not belong to the certificate" in mismatched.output
