@@ -51,7 +51,10 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         except OSError as exc:
             raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            problem = getattr(exc, "problem", None) or exc
+            raise ValueError(f"{where}: not valid YAML: {problem}") from exc
         if loaded is None:
             return
         if not isinstance(loaded, dict):

@@ -92,10 +92,13 @@ def _descriptor(exc: BaseException) -> CliError:
 
 
 def _yaml(exc: BaseException) -> CliError:
-    mark = getattr(exc, "problem_mark", None)
-    where = f"{mark.name}:{mark.line + 1}: " if mark is not None else ""
+    """Where the YAML went wrong: the start of what was being read, else the point."""
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    named = mark is not None and not str(mark.name).startswith("<")
+    where = f"{mark.name}:{mark.line + 1}: " if named else ""
+    context = getattr(exc, "context", None)
     problem = getattr(exc, "problem", None) or _first_line(exc)
-    return CliError(f"{where}not valid YAML: {problem}")
+    return CliError(f"{where}not valid YAML: {context + ': ' if context else ''}{problem}")
 
 
 def _said(exc: BaseException) -> CliError:

@@ -1,7 +1,8 @@
 """Progress of long phases, on stderr so that stdout stays the data.
 
 :func:`byte_bar` for work measured in bytes (building a CSAR, uploading): a bar with the
-bytes done, the total and the time left, drawn only on a terminal. :class:`Status` for
+bytes done, the total and the time left, drawn only on a terminal and for work
+that takes more than a blink. :class:`Status` for
 waits (onboarding, an operation): a spinner with the current step and the time spent on
 a terminal; elsewhere (a pipe, CI's log) one line per change of step, nothing redrawn.
 """
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 import click
 
 SPINNER = "|/-\\"
+#: Work smaller than this ends in a blink: no bar for it.
+MIN_BAR_BYTES = 4 * 1024 * 1024
 
 
 def human_bytes(count: float) -> str:
@@ -33,7 +36,7 @@ def on_terminal() -> bool:
 @contextmanager
 def byte_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
     """A function to tell of each chunk done, drawing a bar while it is used."""
-    if not on_terminal():
+    if not on_terminal() or total < MIN_BAR_BYTES:
         yield lambda _count: None
         return
     done = 0

@@ -16,13 +16,13 @@ from typing import Any
 
 import click
 
-from descriptors.loader import load_package
 from descriptors.model import Nsd
-from descriptors.problems import DescriptorError
 from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored, stored_document
 from nfvo.cli.commands.vim import with_registry
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.errors import CliError
 from nfvo.cli.output import OUTPUT, render
+from nfvo.cli.package_check import check_package
 from nfvo.placement.engine import Plan, plan
 from nfvo.placement.live import LiveGraph, live_graph
 from nfvo.placement.model import NetworkBinding, Objective, PlacementMode
@@ -99,14 +99,14 @@ def _candidates(ns: Path | None, vnfs: Sequence[Path], packages_dir: Path | None
 
 
 def _load(path: Path, workdir: Path) -> StoredDescriptor:
-    """Parse (which validates) the package, then read it as onboarding stores it, so the
-    request is built the one way the lifecycle builds it: from the stored descriptor."""
-    try:
-        loaded = load_package(path, workdir)
-    except DescriptorError as exc:
-        problems = "\n  ".join(str(problem) for problem in exc.problems)
-        raise RequestError(f"{path} is not a valid package:\n  {problems}") from exc
-    return load_stored(stored_document(loaded))
+    """Check the package as ``nfvo package validate`` does (a source tree as built), then
+    read it as onboarding stores it, so the request is built the one way the lifecycle
+    builds it: from the stored descriptor."""
+    checked = check_package(path, workdir)
+    if checked.loaded is None:
+        problems = "\n  ".join(str(problem) for problem in checked.errors)
+        raise CliError(f"{path} is not a valid package:\n  {problems}")
+    return load_stored(stored_document(checked.loaded))
 
 
 def load_models(
@@ -149,7 +149,7 @@ class PlanInputs:
 
 def run_plan(inputs: PlanInputs, site: LiveGraph | None = None) -> Planned:
     """Load, build, place on the empty site, or on ``site`` (a live cloud's graph).
-    Raises RequestError (an invalid package included) or InventoryError."""
+    Raises RequestError, InventoryError, or a CliError naming an invalid package."""
     inventory = load_inventory(inputs.inventory)
     bindings = site_bindings(inputs.networks, inventory)
     with tempfile.TemporaryDirectory(prefix="nfvo-plan-") as work:
@@ -377,7 +377,7 @@ def plan_command(
     try:
         site = live_site(cli, vim_name, inventory) if vim_name else None
         planned = run_plan(inputs, site)
-    except (RequestError, InventoryError) as exc:
+    except (RequestError, InventoryError) as exc:  # what the flags asked cannot be planned
         raise click.UsageError(str(exc)) from exc
     if output == "table":
         click.echo(render_text(planned.report))

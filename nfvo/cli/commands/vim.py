@@ -53,7 +53,8 @@ def _cloud_from_flags(options: dict[str, Any]) -> dict[str, Any]:
     if options["clouds_yaml"] is not None:
         if not options["cloud"]:
             raise click.UsageError("--clouds-yaml needs --cloud NAME")
-        clouds = yaml.safe_load(options["clouds_yaml"].read_text()) or {}
+        with options["clouds_yaml"].open(encoding="utf-8") as file:  # errors name the file
+            clouds = yaml.safe_load(file) or {}
         entries = clouds.get("clouds") if isinstance(clouds, dict) else None
         if not isinstance(entries, dict) or options["cloud"] not in entries:
             known = ", ".join(sorted(entries)) if isinstance(entries, dict) else "none"

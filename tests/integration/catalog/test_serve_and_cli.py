@@ -7,47 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from nfvo.cli.catalog_client import Access, onboard_shipped
 from nfvo.store.keys import Keyspace
 from tests.integration.catalog.conftest import SHIPPED, VNF_NAMES
-
-NFVO = [str(Path(sys.executable).parent / "nfvo")]
-
-
-@pytest.fixture
-def served(
-    redis_url: str, keyspace: Keyspace, tmp_path: Path, free_port: int
-) -> Iterator[dict[str, str]]:
-    env = {
-        **os.environ,
-        "NFVO_REDIS_URL": redis_url,
-        "NFVO_KEY_PREFIX": keyspace.prefix,
-        "NFVO_DATA_DIR": str(tmp_path / "data"),
-        "NFVO_NFVO_URL": f"http://127.0.0.1:{free_port}",
-        "NFVO_ADMIN_PASSWORD": "demo-secret-persimmon",  # the CLI fetches its token with it
-    }
-    process = subprocess.Popen(
-        [*NFVO, "serve", "--port", str(free_port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.strip() == f"READY http://127.0.0.1:{free_port}", line
-    yield env
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0
-
-
-def nfvo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NFVO, *args], env=env, capture_output=True, text=True, timeout=120)
+from tests.support.nfvo_processes import NFVO, nfvo
 
 
 async def test_cli_onboards_with_wait_and_manages_packages(

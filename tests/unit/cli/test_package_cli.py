@@ -8,12 +8,14 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from nfvo.cli.main import cli
 from tests.support.pki import Authority
 
 PACKAGES = Path(__file__).resolve().parents[3] / "descriptors" / "packages"
+SOURCES = sorted(path for path in PACKAGES.iterdir() if path.is_dir())
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +134,39 @@ def test_signing_needs_a_key_that_fits_its_certificate(tmp_path: Path) -> None:
     assert mismatched.exit_code == 1
     assert "the signing key does not belong to the certificate" in mismatched.output
     assert "Traceback" not in mismatched.output
+
+
+def test_the_shipped_sources_pass_strict_as_sources() -> None:
+    result = CliRunner().invoke(cli, ["package", "validate", "--strict", *map(str, SOURCES)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(" valid ") == len(SOURCES)
+
+
+def test_warnings_are_shown_without_strict(tmp_path: Path) -> None:
+    typo = tmp_path / "amf"
+    shutil.copytree(PACKAGES / "amf", typo)
+    vnfd = typo / "Definitions" / "amf_vnfd.yaml"
+    vnfd.write_text(vnfd.read_text().replace('"hw:cpu_policy"', '"hw:cpu_polcy"'))
+    lenient = CliRunner().invoke(cli, ["package", "validate", "-o", "json", str(typo)])
+    assert lenient.exit_code == 0, lenient.output
+    [report] = orjson.loads(lenient.stdout)
+    assert report["row"]["status"] == "valid (1 warning)"
+    [warning] = report["problems"]
+    assert warning["severity"] == "warning" and warning["line"] is not None
+    assert 'did you mean "hw:cpu_policy"?' in warning["message"]
+    table = CliRunner().invoke(cli, ["package", "validate", str(typo)])
+    assert table.exit_code == 0 and 'did you mean "hw:cpu_policy"?' in table.output
+    strict = CliRunner().invoke(cli, ["package", "validate", "--strict", "-o", "yaml", str(typo)])
+    assert strict.exit_code == 1
+    assert yaml.safe_load(strict.stdout)[0]["row"]["status"] == "invalid"
+
+
+def test_build_refuses_an_invalid_package(tmp_path: Path) -> None:
+    broken = tmp_path / "nrf"
+    shutil.copytree(PACKAGES / "nrf", broken)
+    vnfd = broken / "Definitions" / "nrf_vnfd.yaml"
+    vnfd.write_text(vnfd.read_text().replace("num_virtual_cpu: 2", "num_virtual_cpu: two"))
+    result = CliRunner().invoke(cli, ["package", "build", str(broken), "-d", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert '"two" is not an integer' in result.output and "nothing written" in result.output
+    assert not (tmp_path / "out").exists()
