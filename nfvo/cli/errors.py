@@ -94,8 +94,9 @@ def _descriptor(exc: BaseException) -> CliError:
 def _yaml(exc: BaseException) -> CliError:
     """Where the YAML went wrong: the start of what was being read, else the point."""
     mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-    named = mark is not None and not str(mark.name).startswith("<")
-    where = f"{mark.name}:{mark.line + 1}: " if named else ""
+    where = ""
+    if mark is not None and not str(mark.name).startswith("<"):  # a file, not a string
+        where = f"{mark.name}:{mark.line + 1}: "
     context = getattr(exc, "context", None)
     problem = getattr(exc, "problem", None) or _first_line(exc)
     return CliError(f"{where}not valid YAML: {context + ': ' if context else ''}{problem}")
