@@ -15,16 +15,17 @@ import contextlib
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from descriptors.build import build_package
-from descriptors.package_security import PackageSigner
 from nfvo.cli.api_client import ApiClient, ApiFailure, checked
 from nfvo.cli.discovery import ANONYMOUS, Access
 from nfvo.cli.errors import CliError
 from nfvo.cli.faces import FINAL_STATES, NSDS, PACKAGES, STEP_OF_STATE, Face
 from nfvo.cli.output import OUTPUT, render
 from nfvo.cli.progress import Status, byte_bar
+
+if TYPE_CHECKING:
+    from descriptors.package_security import PackageSigner
 
 FAILURE = "onboardingFailureDetails"
 # The names the NS and VNF lifecycle commands were written against.
@@ -162,11 +163,13 @@ def _is_nsd(source: Path) -> bool:
     return any("nsd_" in mf.read_text(encoding="utf-8") for mf in source.glob("*.mf"))
 
 
-Signing = Callable[[Path], PackageSigner | None]
+Signing = Callable[[Path], "PackageSigner | None"]
 
 
 def _build_all(packages_dir: Path, work: Path, signer: Signing) -> tuple[list[Path], list[Path]]:
     """Every shipped source built (and signed as ``signer`` says): (VNF packages, NSDs)."""
+    from descriptors.build import build_package  # here: the list commands need none of it
+
     sources = sorted(p for p in packages_dir.iterdir() if p.is_dir())
     vnfs = [build_package(s, work, signer(s)) for s in sources if not _is_nsd(s)]
     nsds = [build_package(s, work, signer(s)) for s in sources if _is_nsd(s)]
