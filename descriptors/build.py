@@ -26,15 +26,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import stat
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from descriptors import tosca_meta as meta_keys
 from descriptors.archive import DEFAULT_LIMITS
-from descriptors.digests import FileDigests
+from descriptors.digests import CHUNK, FileDigests
 from descriptors.images import check_images, find_images, want_digests
 from descriptors.manifest import Manifest, hashlib_name, parse_algorithm, parse_manifest
 from descriptors.package_files import SIGNATURE_SUFFIXES, YAML_SUFFIXES
@@ -150,7 +150,12 @@ STORED_FROM_BYTES = 16 * 1024 * 1024
 Entries = dict[str, Path | bytes]
 
 
-def _write_zip(target: Path, entries: Entries, modes: dict[str, int]) -> None:
+Progress = Callable[[int], None]
+
+
+def _write_zip(
+    target: Path, entries: Entries, modes: dict[str, int], progress: Progress | None = None
+) -> None:
     temporary = target.with_name(f".{target.name}.partial")
     with zipfile.ZipFile(temporary, "w", allowZip64=True) as archive:
         for relative in sorted(entries):
@@ -167,7 +172,10 @@ def _write_zip(target: Path, entries: Entries, modes: dict[str, int]) -> None:
                 continue
             info.file_size = size
             with content.open("rb") as source, archive.open(info, "w", force_zip64=True) as out:
-                shutil.copyfileobj(source, out, 1024 * 1024)
+                while chunk := source.read(CHUNK):
+                    out.write(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
     temporary.replace(target)
 
 
@@ -185,9 +193,21 @@ def check_tree_images(source_dir: Path, files: dict[str, Path], digests: FileDig
     raise_if_errors(problems)
 
 
-def build_package(source_dir: Path, out_dir: Path, signer: PackageSigner | None = None) -> Path:
+def build_work(source_dir: Path) -> int:
+    """The bytes :func:`build_package` reports to its ``progress`` for ``source_dir``:
+    every file is read twice, for its digests and into the zip."""
+    return 2 * sum(path.stat().st_size for path in _collect(source_dir).values())
+
+
+def build_package(
+    source_dir: Path,
+    out_dir: Path,
+    signer: PackageSigner | None = None,
+    progress: Progress | None = None,
+) -> Path:
     """Write ``<product>-<version>.csar`` for ``source_dir`` into ``out_dir`` and return it;
-    signed by ``signer`` when given (option 2 gives ``<product>-<version>.zip``)."""
+    signed by ``signer`` when given (option 2 gives ``<product>-<version>.zip``).
+    ``progress`` is told the bytes read as they are (:func:`build_work` in all)."""
     files = _collect(source_dir)
     manifest_name, meta_text = _manifest_path(files)
     source_manifest: Manifest | None = None
@@ -201,7 +221,7 @@ def build_package(source_dir: Path, out_dir: Path, signer: PackageSigner | None 
         for relative, path in files.items()
         if relative not in (manifest_name, META_FILE) and not relative.endswith(SIGNATURE_SUFFIXES)
     }
-    digests = FileDigests()
+    digests = FileDigests(progress)
     for path in artifacts.values():
         digests.want(path, "sha256")
     check_tree_images(source_dir, artifacts, digests)
@@ -230,7 +250,7 @@ def build_package(source_dir: Path, out_dir: Path, signer: PackageSigner | None 
     modes = {r: 0o755 if p.stat().st_mode & stat.S_IXUSR else 0o644 for r, p in files.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / _archive_name(source_manifest, source_dir)
-    _write_zip(target, entries, modes)
+    _write_zip(target, entries, modes, progress)
     if signer is not None and signer.option is SecurityOption.OPTION_2:
         return _envelope(target, signer)
     return target

@@ -11,6 +11,7 @@ computed while a zip entry was inflated) are handed in with :meth:`FileDigests.k
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 CHUNK = 1024 * 1024
@@ -26,7 +27,8 @@ def hash_name(algorithm: str) -> str | None:
 class FileDigests:
     """Hex digests by (file, hashlib name), computed on first use for all wanted names."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Callable[[int], None] | None = None) -> None:
+        self._progress = progress  # told the bytes of every chunk read
         self._wanted: dict[Path, set[str]] = {}
         self._known: dict[Path, dict[str, str]] = {}
         self.reads = 0
@@ -56,4 +58,6 @@ class FileDigests:
             while chunk := handle.read(CHUNK):
                 for hasher in hashers.values():
                     hasher.update(chunk)
+                if self._progress is not None:
+                    self._progress(len(chunk))
         return {name: hasher.hexdigest() for name, hasher in hashers.items()}

@@ -98,7 +98,7 @@ def load_package(
     if files.kind.value == "nsd" and descriptor.nsd is None and not has_errors(problems):
         problems.append(Problem(message="an NSD archive whose descriptor has no NS node"))
     if has_errors(problems) or (strict and problems):
-        raise DescriptorError(problems)
+        raise DescriptorError(problems, files.manifest.metadata if files.manifest else None)
     return LoadedPackage(files, descriptor.vnfd, descriptor.nsd, tuple(problems), required)
 
 

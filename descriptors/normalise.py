@@ -15,6 +15,8 @@ unless a key says otherwise. Each key is documented in docs/descriptors.md.
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -43,6 +45,22 @@ _CONSUMED = {
     "hw:numa_nodes",
     "hw:mem_page_size",
 }
+#: Nova's other ``hw:`` flavor extra specs (nova/api/validation/extra_specs/hw.py): passed
+#: through as they are, so known, not typos.
+NOVA_EXTRA_SPECS = frozenset(
+    {
+        "hw:boot_menu", "hw:cpu_cores", "hw:cpu_max_cores", "hw:cpu_max_sockets",
+        "hw:cpu_max_threads", "hw:cpu_realtime", "hw:cpu_realtime_mask", "hw:cpu_sockets",
+        "hw:cpu_threads", "hw:ephemeral_encryption", "hw:ephemeral_encryption_format",
+        "hw:hide_hypervisor_id", "hw:locked_memory", "hw:maxphysaddr_bits",
+        "hw:maxphysaddr_mode", "hw:mem_encryption", "hw:pci_numa_affinity_policy", "hw:pmu",
+        "hw:serial_port_count", "hw:tpm_model", "hw:tpm_version", "hw:vif_multiqueue_enabled",
+        "hw:viommu_model", "hw:virtio_packed_ring", "hw:watchdog_action",
+    }
+)  # fmt: skip
+#: Every key our requirement maps know (docs/descriptors.md), besides hw:numa_*.N.
+KNOWN_KEYS = frozenset(_CONSUMED | NOVA_EXTRA_SPECS | {DPDK_KEY, PORT_SECURITY_KEY})
+_NUMA_SPLIT_KEY = re.compile(r"^hw:numa_(cpus|mem)\.\d+$")
 #: SOL001 2.x's "virtio" is Neutron's ordinary port.
 _VNIC_ALIASES = {"virtio": VnicType.NORMAL}
 #: Kinds SOL001 4.x lists for containers (CNI plugins) or smart NICs: no VM port has them.
@@ -69,12 +87,55 @@ def normalise_flavour(
     for vdu in flavour.vdus:
         where = f"topology_template.node_templates.{vdu.vdu_id}"
         requirement, vdu_problems = normalise_vdu(vdu, flavour)
+        vdu_problems += unknown_keys(vdu, flavour)
         problems.extend(
             p.model_copy(update={"file": file, "path": p.path or where}) for p in vdu_problems
         )
         if requirement is not None:
             found[vdu.vdu_id] = requirement
     return found, problems
+
+
+def unknown_keys(vdu: Vdu, flavour: Flavour) -> list[Problem]:
+    """A warning for each key of our convention's namespaces (``hw:``, ``nfvo:``) that
+    no one reads, or any key close to one that is read: a typo would otherwise be passed
+    to Nova or dropped in silence. Other keys are the vendor's own (the maps are free)."""
+    compute = f"topology_template.node_templates.{vdu.vdu_id}.capabilities.virtual_compute"
+    maps = [
+        (f"{compute}.properties.virtual_cpu.vdu_cpu_requirements", vdu.cpu_requirements),
+        (f"{compute}.properties.virtual_memory.vdu_mem_requirements", vdu.memory_requirements),
+        *(
+            (
+                f"{compute}.properties.requested_additional_capabilities",
+                c.target_performance_parameters,
+            )
+            for c in vdu.additional_capabilities
+        ),
+        *(
+            (f"topology_template.node_templates.{cp.cp_id}.properties", cp.interface_requirements)
+            for cp in flavour.cps
+            if cp.vdu_id == vdu.vdu_id
+        ),
+    ]
+    problems = []
+    for path, keys in maps:
+        for key in keys:
+            if key in KNOWN_KEYS or _NUMA_SPLIT_KEY.match(key):
+                continue
+            near = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.8)
+            if not near and not key.startswith(("hw:", "nfvo:")):
+                continue
+            fate = "passed to Nova as it is" if key.startswith("hw:") else "ignored"
+            hint = f'; did you mean "{near[0]}"?' if near else ""
+            problems.append(
+                Problem(
+                    message=f'VDU {vdu.vdu_id}: unknown key "{key}" ({fate}){hint}',
+                    path=path,
+                    severity=Severity.WARNING,
+                    code="unknown-key",
+                )
+            )
+    return problems
 
 
 def epa_keys(vdu: Vdu) -> dict[str, str]:

@@ -340,8 +340,8 @@ def _inspect(
                 Problem(code="kind-mismatch", message=message, severity=layout.lenient())
             )
         kind = manifest.kind
-    if manifest is not None and strict:
-        layout.problems.extend(_unlisted(root, manifest))
+    if manifest is not None:
+        layout.problems.extend(_unlisted(root, manifest, layout.lenient()))
     signatures = SignatureCheck(root, manifest, layout.certificate, policy, envelope)
     layout.problems.extend(signatures.check_manifest())
     if not any(p.code in SIGNATURE_CODES for p in layout.problems):
@@ -366,9 +366,9 @@ def _verify_contents(layout: _Layout, documents: dict[str, list[Any]]) -> None:
     layout.problems.extend(check_images(root, images, digests))
 
 
-def _unlisted(root: Path, manifest: Manifest) -> list[Problem]:
-    """In strict mode every file must be in the manifest (SOL004 clause 4.3.3), except
-    the files that describe the package itself: TOSCA.meta, the manifest, the
+def _unlisted(root: Path, manifest: Manifest, severity: Severity) -> list[Problem]:
+    """Every file must be in the manifest (SOL004 clause 4.3.3; a warning unless strict),
+    except the files that describe the package itself: TOSCA.meta, the manifest, the
     certificates and signatures."""
     listed = {source.path.strip().removeprefix("./") for source in manifest.sources}
     exempt = {"/".join(META_PATH), manifest.file, manifest.certificate or ""}
@@ -382,7 +382,11 @@ def _unlisted(root: Path, manifest: Manifest) -> list[Problem]:
             if relative in listed or relative in exempt or name.endswith(SIGNATURE_SUFFIXES):
                 continue
             message = f"{relative!r} is in the package but not in the manifest"
-            problems.append(Problem(code="unlisted-file", message=message, file=manifest.file))
+            problems.append(
+                Problem(
+                    code="unlisted-file", message=message, file=manifest.file, severity=severity
+                )
+            )
     return problems
 
 

@@ -8,7 +8,7 @@ list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -42,10 +42,15 @@ class Problem(BaseModel):
 
 
 class DescriptorError(Exception):
-    """A package or descriptor that cannot be accepted; ``problems`` says every reason."""
+    """A package or descriptor that cannot be accepted; ``problems`` says every reason,
+    ``metadata`` what the package says of itself as far as it could be read (its
+    manifest's metadata: product name, version...), so a refusal can still be named."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(
+        self, problems: Iterable[Problem], metadata: Mapping[str, str] | None = None
+    ) -> None:
         self.problems = list(problems)
+        self.metadata = dict(metadata or {})
         errors = [p for p in self.problems if p.severity is Severity.ERROR]
         summary = "; ".join(str(p) for p in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""

@@ -118,7 +118,9 @@ def parse_template(
             template = _QuietTemplate(str(path), parsed_params=dict(params or {}))
             errors: list[BaseException] = list(ExceptionCollector.getExceptions())
         except Exception as exc:  # any parser failure is a finding, not a crash
-            errors = [*ExceptionCollector.getExceptions(), exc]
+            # A crash after findings is their consequence (a "eight" where a number
+            # belongs ends in a TypeError further on): the findings say it, not the crash.
+            errors = list(ExceptionCollector.getExceptions()) or [exc]
             template = None
         finally:
             ExceptionCollector.clear()

@@ -8,7 +8,9 @@ every setting; a test keeps the two in step.
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,7 +51,10 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         except OSError as exc:
             raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            problem = getattr(exc, "problem", None) or exc
+            raise ValueError(f"{where}: not valid YAML: {problem}") from exc
         if loaded is None:
             return
         if not isinstance(loaded, dict):
@@ -276,6 +281,19 @@ class Settings(BaseSettings):
 # The file named on the command line; pydantic-settings builds its sources inside the
 # constructor, so the choice reaches it through a context variable.
 _config_file: ContextVar[Path | None] = ContextVar("nfvo_config_file", default=None)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each ``NFVO_*`` variable that names no setting (a typo is otherwise
+    silently ignored), with the nearest setting's variable when one is close."""
+    known = {f"NFVO_{name.upper()}" for name in Settings.model_fields} | {CONFIG_FILE_VARIABLE}
+    warnings = []
+    for name in sorted(os.environ if environ is None else environ):
+        if name.startswith("NFVO_") and name not in known:
+            near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+            suggestion = f"; did you mean {near[0]}?" if near else ""
+            warnings.append(f"{name} is not a setting and is ignored{suggestion}")
+    return warnings
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

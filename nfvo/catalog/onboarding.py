@@ -118,16 +118,20 @@ async def _nsd_fields(
     nsd = loaded.nsd
     if nsd is None:
         return {}, [_problem("this is not an NSD archive: its descriptor has no NS node", "kind")]
-    wanted = sorted({p.vnfd_id for f in nsd.flavours for p in f.vnf_profiles})
+    names = {p.vnfd_id: p.product_name for f in nsd.flavours for p in f.vnf_profiles}
+    wanted = sorted(names)
     package_ids: list[str] = []
     missing: list[str] = []
     for vnfd_id in wanted:
         found = await store.composable(vnfd_id, record.owner)
         package_ids += [package.id for package in found[:1]]
         if not found:
-            missing.append(vnfd_id)
+            missing.append(f"{names[vnfd_id]} (vnfdId {vnfd_id})" if names[vnfd_id] else vnfd_id)
     if missing and not late_binding:
-        text = f"the NSD names VNFDs that are not onboarded: {', '.join(missing)}"
+        text = (
+            f"the NSD names VNFs whose packages are not onboarded: {', '.join(missing)}; "
+            "onboard them first"
+        )
         return {}, [_problem(text, "missing-vnfd")]
     fields = {
         "descriptor_id": nsd.descriptor_id,
@@ -159,7 +163,7 @@ async def _process(
         try:
             loaded = await asyncio.to_thread(_load, source, work / "open", policy)
         except DescriptorError as exc:
-            return _failed(record, exc.problems), None
+            return _failed(record, exc.problems, exc.metadata), None
         root = loaded.files.root
         if record.kind is Kind.VNF_PACKAGE:
             fields, problems = await _vnf_fields(store, record, loaded)
@@ -167,7 +171,8 @@ async def _process(
             fields, problems = await _nsd_fields(store, record, loaded, late_binding)
         fields["signature"] = stored_signature(loaded.files.security)
     if problems:
-        return _failed(record, problems), None
+        manifest = loaded.files.manifest if loaded is not None else None
+        return _failed(record, problems, manifest.metadata if manifest else {}), None
     described = record.but(**fields)
     files = await collect_files(store.blobs, described, root, loaded)
     done = described.but(
@@ -182,8 +187,16 @@ async def _process(
     return done, stored_document(loaded) if loaded else None
 
 
-def _failed(record: CatalogRecord, problems: Sequence[Problem]) -> CatalogRecord:
-    return record.but(onboarding_state=OnboardingState.ERROR, failure=_stored(problems))
+def _failed(
+    record: CatalogRecord, problems: Sequence[Problem], metadata: Mapping[str, str] | None = None
+) -> CatalogRecord:
+    """In ERROR with every problem, and what the package said of itself (its manifest's
+    metadata) so that lists can still name it."""
+    return record.but(
+        onboarding_state=OnboardingState.ERROR,
+        failure=_stored(problems),
+        failure_metadata=dict(metadata or {}),
+    )
 
 
 async def onboard_step(ctx: StepContext) -> Mapping[str, Any]:

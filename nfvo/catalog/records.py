@@ -116,6 +116,8 @@ class CatalogRecord(BaseModel):
     images: list[StoredImage] = Field(default_factory=list)
     signature: StoredSignature | None = None  # None: not signed (or not checked)
     failure: list[StoredProblem] | None = None
+    # What a package that failed said of itself (its manifest's metadata), if readable.
+    failure_metadata: dict[str, str] = Field(default_factory=dict)
     job_id: str | None = None
 
     def but(self, **changes: Any) -> Self:

@@ -98,14 +98,21 @@ def index_values(kind: Kind, document: Mapping[str, Any]) -> dict[str, IndexValu
     return values
 
 
-def failure_details(problems: list[StoredProblem]) -> OnboardingFailureDetails:
+def failure_details(
+    problems: list[StoredProblem], metadata: Mapping[str, str] | None = None
+) -> OnboardingFailureDetails:
     listed = "; ".join(_problem_text(problem) for problem in problems)
     return OnboardingFailureDetails(
         title="Onboarding failed",
         status=422,
         detail=f"{len(problems)} problem(s): {listed}",
         problems=[ProblemEntry(**problem.model_dump()) for problem in problems],
+        package_metadata=dict(metadata) if metadata else None,
     )
+
+
+def _failure(record: CatalogRecord) -> OnboardingFailureDetails | None:
+    return failure_details(record.failure, record.failure_metadata) if record.failure else None
 
 
 def _problem_text(problem: StoredProblem) -> str:
@@ -192,7 +199,7 @@ def vnf_pkg_info(record: CatalogRecord) -> VnfPkgInfo:
         usage_state=record.usage_state,
         vnfm_info=record.vnfm_info or None,
         user_defined_data=record.user_defined_data or None,
-        onboarding_failure_details=failure_details(record.failure) if record.failure else None,
+        onboarding_failure_details=_failure(record),
         package_signature=_signature(record),
         links=VnfPkgLinks(
             self_=Link(href=base),
@@ -215,7 +222,7 @@ def _archive_artifacts(record: CatalogRecord) -> list[NsdArchiveArtifactInfo] | 
 
 def nsd_info(record: CatalogRecord) -> NsdInfo:
     base = resource_href(record)
-    failure = failure_details(record.failure) if record.failure else None
+    failure = _failure(record)
     return NsdInfo(
         id=record.id,
         nsd_id=record.descriptor_id,
@@ -238,7 +245,7 @@ def nsd_info(record: CatalogRecord) -> NsdInfo:
 
 def pnfd_info(record: CatalogRecord) -> PnfdInfo:
     base = resource_href(record)
-    failure = failure_details(record.failure) if record.failure else None
+    failure = _failure(record)
     return PnfdInfo(
         id=record.id,
         pnfd_id=record.descriptor_id,

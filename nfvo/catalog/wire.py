@@ -62,9 +62,12 @@ class ProblemEntry(WireModel):
 class OnboardingFailureDetails(ProblemDetails):
     """``onboardingFailureDetails`` (SOL005 clauses 9.5.2.5, 5.5.2.2): a ProblemDetails
     whose ``detail`` lists every problem; ``problems`` is the same list as data
-    (SOL013 clause 6.3 lets a ProblemDetails carry further attributes)."""
+    (SOL013 clause 6.3 lets a ProblemDetails carry further attributes);
+    ``packageMetadata`` is what the package said of itself (its manifest's metadata) as
+    far as it could be read, since the entry's own name attributes stay absent."""
 
     problems: list[ProblemEntry] = []
+    package_metadata: dict[str, str] | None = None
 
 
 # --- VNF packages (SOL005 clause 9.5.2) -------------------------------------------------

@@ -22,9 +22,11 @@ class CliContext:
     def settings(self) -> Settings:
         """The effective settings, loaded once; a bad file or variable is a usage error."""
         # Imported here: pydantic-settings costs ~0.2 s that `nfvo --help` need not pay.
-        from nfvo.config import load_settings
+        from nfvo.config import load_settings, unknown_variables
         from nfvo.log import configure_logging
 
+        for warning in unknown_variables():
+            click.echo(f"warning: {warning}", err=True)
         try:
             settings = load_settings(self.config_file)
         except ValueError as exc:

@@ -5,6 +5,9 @@ named after the module (``vnf_op.py`` -> ``vnf-op``); adding a module adds a com
 without touching this file or the others. Modules are imported only when their command
 runs, and ``nfvo --help`` reads each command's summary from its module's source, so no
 command pays for the imports of the others (openstacksdk, aiohttp, matplotlib...).
+
+Every command runs inside :func:`nfvo.cli.errors.reported`: whatever fails is said in
+one or two lines with a non-zero exit, never as a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import click
 
 from nfvo.cli import commands
 from nfvo.cli.context import CliContext
+from nfvo.cli.errors import reported
 
 
 def _modules() -> dict[str, str]:
@@ -46,6 +50,13 @@ class LazyGroup(click.Group):
         command: click.Command = importlib.import_module(f"{commands.__name__}.{module}").COMMAND
         return command
 
+    def invoke(self, ctx: click.Context) -> object:
+        def verbosity() -> int:
+            return ctx.obj.verbosity if isinstance(ctx.obj, CliContext) else 0
+
+        with reported(verbosity):
+            return super().invoke(ctx)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _summary(module)) for name, module in sorted(_modules().items())]
         if rows:
@@ -61,7 +72,10 @@ class LazyGroup(click.Group):
     default=None,
     help="YAML configuration file (default: $NFVO_CONFIG).",
 )
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="More log output (-vv: debug, and tracebacks of bugs)."
+)
+@click.version_option(package_name="nfvo", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None, verbose: int) -> None:
     """nfvo: an ETSI NFV orchestrator for 5G cores on OpenStack."""

@@ -8,7 +8,9 @@ Either way it demands a password (``requirepass``, given on standard input so no
 process listing shows it): a loopback port is open to every local user. An owned
 server's password is generated once into ``redis.password`` (mode 0600) in the data
 directory, which is kept 0700; the server runs with umask 077, so what it writes
-(append-only files, log, pidfile) is its owner's alone.
+(append-only files, log, pidfile) is its owner's alone. While it runs, an owned server's
+URL (password included) is published in ``redis.url`` (0600) beside them, so that the
+CLI of the same user finds the Redis of a local ``nfvo serve`` (:func:`published_url`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from urllib.parse import quote
 PIDFILE = "redis.pid"
 PASSWORD_FILE = "redis.password"
 OWNER_FILE = "owner.lock"
+URL_FILE = "redis.url"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -159,6 +162,8 @@ class EmbeddedRedis:
             if self._wait_ready():
                 if self._owner is not None:
                     _say_owner(self._owner, self.port)
+                if self.persistent:
+                    _write_private(directory / URL_FILE, self.url)
                 return self.url
             self._process.kill()
             self._process.wait()
@@ -223,6 +228,9 @@ class EmbeddedRedis:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop cleanly (SIGTERM: Redis flushes its append-only file), then clean up."""
         process, self._process = self._process, None
+        if self.persistent and self._data_dir is not None and process is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self._data_dir / URL_FILE).unlink()
         if process is not None and process.poll() is None:
             process.terminate()
             try:
@@ -277,10 +285,26 @@ def _say_owner(descriptor: int, port: int) -> None:
     os.pwrite(descriptor, f"{os.getpid()} {port or '?'}\n".encode(), 0)
 
 
+def published_url(data_dir: Path) -> str | None:
+    """The URL of the Redis an owner (``nfvo serve``) runs on ``data_dir``, while it
+    runs; None when none is published there (or it cannot be read)."""
+    try:
+        return (data_dir / URL_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+
+
 def _owner_only(directory: Path) -> None:
     """The data directory 0700; Redis's own files in it 0600 (written before umask 077)."""
     directory.chmod(0o700)
-    for name in (PIDFILE, PASSWORD_FILE, "redis.log", "appendonly.aof", "dump.rdb"):
+    for name in (PIDFILE, PASSWORD_FILE, URL_FILE, "redis.log", "appendonly.aof", "dump.rdb"):
         with contextlib.suppress(FileNotFoundError):
             (directory / name).chmod(0o600)
     appendonly = directory / "appendonlydir"

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -59,8 +60,8 @@ class SecretBox:
             ) from exc
 
 
-def key_file(path: Path) -> bytes:
-    """The key in ``path``, created (0600) if absent."""
+def key_file(path: Path, make: Callable[[], bytes] = Fernet.generate_key) -> bytes:
+    """The key in ``path``, created (0600) by ``make`` if absent."""
     try:
         return path.read_bytes().strip()
     except FileNotFoundError:
@@ -69,7 +70,7 @@ def key_file(path: Path) -> bytes:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-key-")
     try:
         os.fchmod(descriptor, 0o600)  # before a byte of the key is written
-        os.write(descriptor, Fernet.generate_key())
+        os.write(descriptor, make())
         os.fsync(descriptor)
         os.close(descriptor)
         with contextlib.suppress(FileExistsError):  # another process won: use its key

@@ -119,6 +119,14 @@ def from_exception(vim: str, call: str, exc: BaseException, *, mutating: bool) -
     """Classify ``exc``; ``mutating`` says whether the request could have changed state."""
     if isinstance(exc, VimError):
         return exc
+    if (
+        type(exc) is sdk.SDKException
+        and isinstance(exc.__context__, ksa.ClientException)
+        and str(exc) == str(exc.__context__)
+    ):
+        # Connection.authorize() re-raises keystoneauth's error as a bare SDKException:
+        # the original says what it was (a 401, a refused connection...).
+        exc = exc.__context__
     if isinstance(exc, sdk.ServiceDisabledException | ksa.EndpointNotFound):
         # The cloud's catalogue has no such service (or no endpoint in our region).
         return VimRefused(vim, call, str(exc))
@@ -127,6 +135,8 @@ def from_exception(vim: str, call: str, exc: BaseException, *, mutating: bool) -
         return VimUnavailable(vim, call, str(exc), maybe_applied=mutating)
     if isinstance(exc, sdk.HttpException) and exc.status_code is not None:
         return _from_http(vim, call, exc, mutating=mutating)
+    if isinstance(exc, ksa.HttpError) and exc.http_status:
+        return _from_status(vim, call, int(exc.http_status), str(exc), None, mutating=mutating)
     if isinstance(exc, ksa.ClientException | sdk.SDKException):
         return VimRequestError(vim, call, str(exc))
     raise exc
@@ -138,7 +148,12 @@ def _from_http(vim: str, call: str, exc: sdk.HttpException, *, mutating: bool) -
     message = (
         _placement_detail(body) or (exc.details or exc.message or "").strip() or f"HTTP {status}"
     )
-    kind = _neutron_type(body)
+    return _from_status(vim, call, status, message, _neutron_type(body), mutating=mutating)
+
+
+def _from_status(
+    vim: str, call: str, status: int, message: str, kind: str | None, *, mutating: bool
+) -> VimError:
     if status >= 500 or status == 429:
         return VimUnavailable(vim, call, message, status=status, maybe_applied=mutating, kind=kind)
     if status == 404:

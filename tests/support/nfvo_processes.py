@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.support.processes import ManagedProcess, port_open, python_argv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+NFVO = [str(Path(sys.executable).parent / "nfvo")]  # the console script, as installed
+
+
+def nfvo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``nfvo ARGS`` run to its end in ``env``, its output captured as text."""
+    return subprocess.run([*NFVO, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def nfvo_argv(*arguments: str) -> list[str]:

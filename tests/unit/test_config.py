@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from nfvo.config import Settings, load_settings
+from nfvo.config import Settings, load_settings, unknown_variables
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,3 +78,11 @@ def test_docs_list_every_setting() -> None:
         re.findall(r"^\| `(\w+)` \|", (REPO / "docs/configuration.md").read_text(), re.M)
     )
     assert documented == set(Settings.model_fields)
+
+
+def test_unknown_variables_are_named_with_the_nearest_setting() -> None:
+    environ = {"NFVO_API_PROT": "1", "NFVO_API_PORT": "2", "NFVO_CONFIG": "x", "NFVO_ZZZ": "3"}
+    assert unknown_variables(environ) == [
+        "NFVO_API_PROT is not a setting and is ignored; did you mean NFVO_API_PORT?",
+        "NFVO_ZZZ is not a setting and is ignored",
+    ]

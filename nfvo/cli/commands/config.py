@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-import yaml
 
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.output import FORMATS, render
 
 
 @click.group("config")
@@ -14,14 +14,15 @@ def COMMAND() -> None:  # noqa: N802 (the name every command module exports)
 
 
 @COMMAND.command("show")
-@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(FORMATS),
+    default="yaml",
+    show_default=True,
+    help="yaml (what a configuration file holds), json, or a table.",
+)
 @pass_cli
 def show(cli: CliContext, output: str) -> None:
     """Print the effective settings (secrets masked)."""
-    values = cli.settings.redacted()
-    if output == "json":
-        import orjson
-
-        click.echo(orjson.dumps(values, option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(yaml.safe_dump(values, sort_keys=True).rstrip())
+    render(dict(sorted(cli.settings.redacted().items())), (), output)

@@ -22,22 +22,17 @@ from descriptors.build import build_package
 from descriptors.loader import load_package
 from descriptors.package_security import PackageSigner, SecurityOption, SignaturePolicy
 from descriptors.summary import SHIPPED, describe_core
-from nfvo.cli.catalog_client import (
-    NSDS,
-    PACKAGES,
-    Access,
-    CatalogClient,
-    Signing,
-    onboard_shipped,
-    render,
-)
+from nfvo.cli.catalog_client import CatalogClient, Signing, onboard_shipped
 from nfvo.cli.commands.package import validate
 from nfvo.cli.commands.placement import CORE_NETWORKS, plan_core
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.cli.demo_ca import DemoAuthority, make_demo_authority
 from nfvo.cli.demo_cloud import boot_existing_workload, observed_site, simulated_cloud
 from nfvo.cli.demo_ns import main_job
+from nfvo.cli.discovery import Access
+from nfvo.cli.faces import NSDS, PACKAGES
 from nfvo.cli.ns_client import NSLCM
+from nfvo.cli.output import render
 from nfvo.lcm.ns_operations import dependencies
 from nfvo.store.connection import redis_for
 from nfvo.store.embedded import free_port
@@ -239,7 +234,9 @@ def _plan(inventory: Path, picture: Path) -> None:
     help="Site inventory of the cloud to describe.",
 )
 @click.option(
-    "--output",
+    "-d",
+    "--output-dir",
+    "output",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("var/demo"),
     show_default=True,

@@ -1,10 +1,11 @@
-"""``nfvo nsd``: onboard and manage NSDs through the SOL005 API at ``nfvo_url``."""
+"""``nfvo nsd``: onboard and manage NSDs through the SOL005 API (nfvo.cli.discovery)."""
 
 from __future__ import annotations
 
 import click
 
-from nfvo.cli.catalog_client import NSDS, add_online_commands
+from nfvo.cli.catalog_commands import add_online_commands
+from nfvo.cli.faces import NSDS
 
 
 @click.group("nsd")

@@ -1,30 +1,31 @@
-"""``nfvo package``: build CSARs from source trees and validate packages offline."""
+"""``nfvo package``: build CSARs from source trees and validate packages offline; onboard
+and manage VNF packages online (``nfvo.cli.catalog_commands``).
+
+Heavy imports (tosca-parser, the descriptor model, aiohttp) wait until a subcommand runs,
+so ``nfvo package validate`` pays only for what validating needs.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 
-from descriptors.build import build_package
-from descriptors.loader import load_package
-from descriptors.package_security import (
-    PackageSigner,
-    SecurityOption,
-    SignatureMode,
-    SignaturePolicy,
-)
-from descriptors.problems import DescriptorError, Problem, Severity
-from descriptors.summary import PackageRow, package_row
-from nfvo.cli.catalog_client import PACKAGES, add_online_commands
+from nfvo.cli.catalog_commands import add_online_commands
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.errors import CliError
+from nfvo.cli.faces import PACKAGES
+from nfvo.cli.output import OUTPUT, dumps_json, dumps_yaml, table
+
+if TYPE_CHECKING:
+    from descriptors.problems import Problem
+    from nfvo.cli.package_check import Checked
 
 _COLUMNS = ("name", "kind", "version", "size", "status", "signature")
 _HEADINGS = ("NAME", "KIND", "VERSION", "VDUS/PROFILES", "STATUS", "SIGNATURE")
-_OPTIONS = {"1": SecurityOption.OPTION_1, "2": SecurityOption.OPTION_2}
+_SIGNATURE_MODES = ("require", "verify-if-present", "off")
 
 
 @click.group("package")
@@ -35,8 +36,8 @@ def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
 @COMMAND.command("build")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "-o",
-    "--output",
+    "-d",
+    "--output-dir",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("dist"),
@@ -56,7 +57,7 @@ def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
 )
 @click.option(
     "--option",
-    type=click.Choice(sorted(_OPTIONS)),
+    type=click.Choice(["1", "2"]),
     default="1",
     show_default=True,
     help="Security option: 1 signs the manifest, 2 wraps the CSAR in a signed zip.",
@@ -74,37 +75,38 @@ def build(
     option: str,
     sign_artifacts: bool,
 ) -> None:
-    """Write SOURCE (a package source tree) as a CSAR with a freshly hashed manifest."""
+    """Write SOURCE (a package source tree) as a CSAR with a freshly hashed manifest, and
+    print its path; a package that does not validate is not written (exit 1)."""
+    from descriptors.package_security import PackageSigner, SecurityOption
+    from nfvo.cli.package_check import build as build_csar
+    from nfvo.cli.package_check import check_package
+
     if (key is None) != (cert is None):
         raise click.UsageError("--sign and --cert go together: the key and its certificate")
     signer = None
     if key is not None and cert is not None:
+        chosen = SecurityOption.OPTION_1 if option == "1" else SecurityOption.OPTION_2
         try:
-            signer = PackageSigner.from_files(key, cert, _OPTIONS[option], artifacts=sign_artifacts)
+            signer = PackageSigner.from_files(key, cert, chosen, artifacts=sign_artifacts)
         except ValueError as exc:
-            raise click.ClickException(f"cannot sign with {key} and {cert}: {exc}") from None
-    try:
-        archive = build_package(source, out_dir, signer)
-    except DescriptorError as exc:
-        _print_problems(str(source), exc.problems)
-        raise SystemExit(1) from exc
+            raise CliError(f"cannot sign with {key} and {cert}: {exc}") from None
+    with tempfile.TemporaryDirectory(prefix="nfvo-build-") as work:
+        # Checked unsigned first: a signature proves who wrote it, not that it is right.
+        checked = check_package(source, Path(work))
+        _print_problems(checked)
+        if not checked.valid:
+            raise CliError(f"{source} is not a valid package: nothing written", exit_code=1)
+    archive = build_csar(source, out_dir, signer)
     click.echo(str(archive))
 
 
 @COMMAND.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people or JSON for machines.",
-)
+@OUTPUT
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "--signatures",
-    type=click.Choice([mode.value for mode in SignatureMode]),
+    type=click.Choice(_SIGNATURE_MODES),
     help="Signature policy; default: package_signature_policy.",
 )
 @click.option(
@@ -121,61 +123,49 @@ def validate(
     signatures: str | None,
     trust_anchors: Path | None,
 ) -> None:
-    """Check each package (archive or directory), its signature too; exit 1 listing every
-    error if one fails."""
+    """Check each package (an archive, or a directory: a source tree is checked as
+    `nfvo package build` writes it); warnings are shown, every error listed, exit 1 if
+    one fails."""
+    from descriptors.package_security import SignatureMode, SignaturePolicy
+    from nfvo.cli.package_check import check_package
+
     settings = cli.settings
     policy = SignaturePolicy(
         SignatureMode(signatures or settings.package_signature_policy),
         trust_anchors or settings.package_trust_anchors,
     )
-    results = [_validate_one(path, strict=strict, policy=policy) for path in paths]
-    if output == "json":
-        click.echo(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
-    else:
-        _print_table([r["row"] for r in results])
+    results = []
+    for path in paths:
+        with tempfile.TemporaryDirectory(prefix="nfvo-validate-") as work:
+            results.append(check_package(path, Path(work), strict=strict, policy=policy))
+    if output == "table":
+        rows = [tuple(str(result.row()[c]) for c in _COLUMNS) for result in results]  # type: ignore[literal-required]
+        click.echo("\n".join(table(_HEADINGS, rows)))
         for result in results:
-            if result["problems"]:
-                _print_problems(result["path"], [Problem(**p) for p in result["problems"]])
-    if any(r["row"]["status"] == "invalid" for r in results):
+            _print_problems(result)
+    else:
+        documents = [result.to_json() for result in results]
+        click.echo(dumps_json(documents) if output == "json" else dumps_yaml(documents))
+    if not all(result.valid for result in results):
         raise SystemExit(1)
 
 
-def _validate_one(path: Path, *, strict: bool, policy: SignaturePolicy) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="nfvo-validate-") as work:
-        try:
-            loaded = load_package(path, Path(work), strict=strict, signatures=policy)
-        except DescriptorError as exc:
-            row = PackageRow(
-                name=path.name, kind="?", version="", size="", status="invalid", signature=""
-            )
-            problems, security = exc.problems, None
-        else:
-            row, problems = package_row(loaded), list(loaded.warnings)
-            security = loaded.files.security
-    return {
-        "path": str(path),
-        "row": row,
-        "signature": security.model_dump(mode="json") if security else None,
-        "problems": [p.model_dump(mode="json") for p in problems],
-    }
+def _print_problems(checked: Checked) -> None:
+    """Errors and warnings, each with its file, line and path, on stderr."""
+    if not checked.problems:
+        return
+    errors = len(checked.errors)
+    warnings = len(checked.problems) - errors
+    counts = [f"{errors} error(s)"] if errors else []
+    counts += [f"{warnings} warning(s)"] if warnings else []
+    click.echo(f"{checked.path}: {', '.join(counts)}", err=True)
+    for problem in _ordered(checked.problems):
+        click.echo(f"  {problem}", err=True)
 
 
-def _print_table(rows: list[PackageRow]) -> None:
-    cells = [_HEADINGS, *[tuple(str(row[c]) for c in _COLUMNS) for row in rows]]  # type: ignore[literal-required]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(_COLUMNS))]
-    for line in cells:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        )
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """Errors first: they are what must be fixed."""
+    return sorted(problems, key=lambda problem: problem.severity.value != "error")
 
 
-def _print_problems(path: str, problems: list[Problem]) -> None:
-    errors = [p for p in problems if p.severity is Severity.ERROR]
-    heading = f"{path}: {len(errors)} error(s)" if errors else f"{path}: warnings"
-    click.echo(heading, err=bool(errors))
-    for problem in problems:
-        click.echo(f"  {problem}", err=bool(errors))
-
-
-# The online subcommands talk to the API at nfvo_url (nfvo.cli.catalog_client).
 add_online_commands(COMMAND, PACKAGES, "VNF package")

@@ -12,16 +12,17 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import click
-import orjson
 
-from descriptors.loader import load_package
 from descriptors.model import Nsd
-from descriptors.problems import DescriptorError
 from descriptors.stored import StoredDescriptor, StoredNsd, StoredVnfd, load_stored, stored_document
 from nfvo.cli.commands.vim import with_registry
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.errors import CliError
+from nfvo.cli.output import OUTPUT, render
+from nfvo.cli.package_check import check_package
 from nfvo.placement.engine import Plan, plan
 from nfvo.placement.live import LiveGraph, live_graph
 from nfvo.placement.model import NetworkBinding, Objective, PlacementMode
@@ -98,14 +99,14 @@ def _candidates(ns: Path | None, vnfs: Sequence[Path], packages_dir: Path | None
 
 
 def _load(path: Path, workdir: Path) -> StoredDescriptor:
-    """Parse (which validates) the package, then read it as onboarding stores it, so the
-    request is built the one way the lifecycle builds it: from the stored descriptor."""
-    try:
-        loaded = load_package(path, workdir)
-    except DescriptorError as exc:
-        problems = "\n  ".join(str(problem) for problem in exc.problems)
-        raise RequestError(f"{path} is not a valid package:\n  {problems}") from exc
-    return load_stored(stored_document(loaded))
+    """Check the package as ``nfvo package validate`` does (a source tree as built), then
+    read it as onboarding stores it, so the request is built the one way the lifecycle
+    builds it: from the stored descriptor."""
+    checked = check_package(path, workdir)
+    if checked.loaded is None:
+        problems = "\n  ".join(str(problem) for problem in checked.errors)
+        raise CliError(f"{path} is not a valid package:\n  {problems}")
+    return load_stored(stored_document(checked.loaded))
 
 
 def load_models(
@@ -148,7 +149,7 @@ class PlanInputs:
 
 def run_plan(inputs: PlanInputs, site: LiveGraph | None = None) -> Planned:
     """Load, build, place on the empty site, or on ``site`` (a live cloud's graph).
-    Raises RequestError (an invalid package included) or InventoryError."""
+    Raises RequestError, InventoryError, or a CliError naming an invalid package."""
     inventory = load_inventory(inputs.inventory)
     bindings = site_bindings(inputs.networks, inventory)
     with tempfile.TemporaryDirectory(prefix="nfvo-plan-") as work:
@@ -289,15 +290,16 @@ def _title(planned: Planned, inventory: Path, level: str | None) -> str:
     )
 
 
-def plan_json(planned: Planned) -> str:
+def plan_data(planned: Planned) -> dict[str, Any]:
+    """The plan as data (``-o json`` and ``-o yaml``): the report, the request's groups
+    and bindings, and the engine's decision."""
     request = planned.built.request
-    data = {
+    return {
         **planned.report.to_json(),
         "groups": [group.model_dump(mode="json") for group in request.groups],
         "network_bindings": [b.model_dump(mode="json") for b in request.network_bindings],
         "decision": planned.plan.decision.model_dump(mode="json"),
     }
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
 
 
 _PATH = click.Path(exists=True, path_type=Path)
@@ -339,14 +341,7 @@ _PATH = click.Path(exists=True, path_type=Path)
     show_default=True,
     help="host: name the hypervisor (admin); zone: zone and server group only.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people or JSON for machines.",
-)
+@OUTPUT
 @click.option(
     "--picture",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -382,12 +377,14 @@ def plan_command(
     try:
         site = live_site(cli, vim_name, inventory) if vim_name else None
         planned = run_plan(inputs, site)
-    except (RequestError, InventoryError) as exc:
+    except (RequestError, InventoryError) as exc:  # what the flags asked cannot be planned
         raise click.UsageError(str(exc)) from exc
-    click.echo(plan_json(planned) if output == "json" else render_text(planned.report))
+    if output == "table":
+        click.echo(render_text(planned.report))
+    else:
+        render(plan_data(planned), (), output)
     if not planned.report.feasible:
         raise SystemExit(1)
     if picture is not None:
         write_picture(planned, picture, _title(planned, inventory, level))
-        if output != "json":
-            click.echo(f"picture: {picture}")
+        click.echo(f"picture: {picture}", err=output != "table")

@@ -7,12 +7,18 @@ with its state), the blob store, the job workers (``--no-workers`` leaves jobs t
 ``READY http://host:port`` once the listening socket is bound, so a supervisor or
 ``make demo`` can wait for that line. SIGTERM or SIGINT stops it gracefully: no new
 connections or jobs; running jobs and in-flight requests share ``--grace`` seconds.
+
+For the CLI of the same user it publishes, in the data directory, its URL (and its
+Redis, when it owns one); with no way to a token configured it generates the built-in
+``admin`` client's password into ``admin.password`` there (0600) and says so on stderr
+(``nfvo.cli.discovery``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import secrets
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,11 +31,20 @@ from aiohttp import web
 from nfvo.api.app import build_app
 from nfvo.cli.colocated import colocated, register_builtin
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.discovery import (
+    ADMIN_CLIENT,
+    ADMIN_PASSWORD_FILE,
+    local_url,
+    publish_server,
+    withdraw_server,
+)
+from nfvo.cli.errors import CliError
 from nfvo.config import Settings, load_settings
 from nfvo.platform import Background
 from nfvo.runtime import open_runtime
 from nfvo.sol.auth import can_authenticate
 from nfvo.store.embedded import EmbeddedRedisError
+from nfvo.store.secrets import key_file
 from nfvo.store.tasks import first_of
 from vnfm.runtime import VnfmRuntime, api_app, compose, running
 
@@ -61,9 +76,14 @@ async def serve(settings: Settings, background: Background) -> str | None:
             await site.start()
             gc.freeze()  # what start-up allocated is never garbage: keep it out of collections
             click.echo(f"READY http://{settings.api_host}:{settings.api_port}", nl=True)
+            published = publish_server(
+                settings.data_dir, local_url(settings.api_host, settings.api_port)
+            )
+            click.echo(f"the CLI of this user finds this server through {published}", err=True)
             await first_of(stop, runtime.platform.fatal)
             click.echo("stopping")
         finally:
+            withdraw_server(settings.data_dir)
             # Jobs and in-flight requests share one grace period rather than one each.
             stops = [manager.platform.stop() for manager in managers]
             await asyncio.gather(runtime.platform.stop(), *stops, runner.cleanup())
@@ -138,16 +158,21 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
         overrides["api_port"] = port
     if no_auth:
         overrides["auth_enabled"] = False
-    settings = cli.settings
-    if env_file is not None or overrides:
-        try:
-            settings = load_settings(cli.config_file, **{**_env_values(env_file), **overrides})
-        except ValueError as exc:
-            raise click.UsageError(f"configuration: {exc}") from exc
+    given = {**_env_values(env_file), **overrides}
+    settings = cli.settings  # read first: its warnings (unknown NFVO_* variables) are said
+    if given:
+        settings = _settings(cli, given)
     if not can_authenticate(settings):
-        raise click.UsageError(
-            "authentication is on but no token can be had: set admin_password, "
-            "auth_clients or auth_jwks, or serve with --no-auth for local development"
+        # Nothing configured: a generated admin password, where the CLI looks for it.
+        password_file = settings.data_dir / ADMIN_PASSWORD_FILE
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        password = key_file(password_file, lambda: secrets.token_urlsafe(24).encode()).decode()
+        settings = _settings(cli, {**given, "admin_password": password})
+        click.echo(
+            f"no api client is configured: client '{ADMIN_CLIENT}' has the password in "
+            f"{password_file} (the CLI of this user uses it; set admin_password, auth_clients "
+            "or auth_jwks to choose)",
+            err=True,
         )
     background = Background(workers=0 if no_workers else concurrency, grace=grace)
     try:
@@ -155,7 +180,14 @@ def COMMAND(  # noqa: N802 - the name the root command looks for
     except EmbeddedRedisError as exc:  # the data directory's Redis: not startable, or owned
         raise click.ClickException(str(exc)) from None
     if fatal:
-        raise click.ClickException(f"{fatal}; stopped")
+        raise CliError(f"{fatal}; stopped", "see the log above; a supervisor may restart it")
+
+
+def _settings(cli: CliContext, overrides: dict[str, object]) -> Settings:
+    try:
+        return load_settings(cli.config_file, **overrides)
+    except ValueError as exc:
+        raise click.UsageError(f"configuration: {exc}") from exc
 
 
 def _env_values(path: Path | None) -> dict[str, str]:

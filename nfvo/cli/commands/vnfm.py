@@ -22,12 +22,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import click
-import orjson
 import redis.asyncio as aioredis
 
-from nfvo.cli.catalog_client import render
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.cli.offline import on_store
+from nfvo.cli.output import OUTPUT, render
 from nfvo.config import Settings, load_settings
 from nfvo.lcm.vnfms import VnfmRecord, VnfmRegistry
 from nfvo.store.keys import Keyspace
@@ -89,7 +88,7 @@ def add(
 
 
 @COMMAND.command("list")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table")
+@OUTPUT
 @pass_cli
 def list_(cli: CliContext, output: str) -> None:
     """The registered VNFMs (secrets masked)."""
@@ -99,11 +98,12 @@ def list_(cli: CliContext, output: str) -> None:
 
 @COMMAND.command("show")
 @click.argument("name")
+@OUTPUT
 @pass_cli
-def show(cli: CliContext, name: str) -> None:
+def show(cli: CliContext, name: str, output: str) -> None:
     """One VNFM, its secret masked."""
     record = with_registry(cli, lambda r: r.get(name))
-    click.echo(orjson.dumps(record.masked(), option=orjson.OPT_INDENT_2).decode())
+    render(record.masked(), (), output)
 
 
 @COMMAND.command("remove")

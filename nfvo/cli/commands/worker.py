@@ -1,5 +1,8 @@
 """``nfvo worker``: run job workers against a shared Redis, in this process.
 
+The Redis is ``redis_url``, else the one a local ``nfvo serve`` owns and publishes in
+the data directory (a worker beside it needs nothing configured).
+
 It opens the same runtime as ``nfvo serve`` (so its job steps get the same services:
 blob store, VIM registry, notifier, placement sites) without serving HTTP, and runs
 the NFVO's job types and notification delivery. Processes sharing a Redis must share
@@ -22,6 +25,7 @@ import signal
 import click
 
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.discovery import redis_url_of
 from nfvo.config import Settings
 from nfvo.platform import Background
 from nfvo.runtime import JobTypes, open_runtime
@@ -86,10 +90,9 @@ def COMMAND(  # noqa: N802
 ) -> None:
     """Run job workers against the shared Redis until SIGTERM or SIGINT."""
     settings = cli.settings
-    if settings.redis_url is None:
-        raise click.UsageError(
-            "nfvo worker needs a shared Redis: set redis_url (NFVO_REDIS_URL or REDIS_URL)"
-        )
+    # The shared Redis: redis_url, else the one a local `nfvo serve` owns and publishes.
+    url, _source = redis_url_of(settings, "nfvo worker")
+    settings = settings.model_copy(update={"redis_url": url})
     plugins = [_plugin(module) for module in modules]
     background = Background(
         workers=concurrency,

@@ -7,47 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from nfvo.cli.catalog_client import Access, onboard_shipped
 from nfvo.store.keys import Keyspace
 from tests.integration.catalog.conftest import SHIPPED, VNF_NAMES
-
-NFVO = [str(Path(sys.executable).parent / "nfvo")]
-
-
-@pytest.fixture
-def served(
-    redis_url: str, keyspace: Keyspace, tmp_path: Path, free_port: int
-) -> Iterator[dict[str, str]]:
-    env = {
-        **os.environ,
-        "NFVO_REDIS_URL": redis_url,
-        "NFVO_KEY_PREFIX": keyspace.prefix,
-        "NFVO_DATA_DIR": str(tmp_path / "data"),
-        "NFVO_NFVO_URL": f"http://127.0.0.1:{free_port}",
-        "NFVO_ADMIN_PASSWORD": "demo-secret-persimmon",  # the CLI fetches its token with it
-    }
-    process = subprocess.Popen(
-        [*NFVO, "serve", "--port", str(free_port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.strip() == f"READY http://127.0.0.1:{free_port}", line
-    yield env
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0
-
-
-def nfvo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NFVO, *args], env=env, capture_output=True, text=True, timeout=120)
+from tests.support.nfvo_processes import NFVO, nfvo
 
 
 async def test_cli_onboards_with_wait_and_manages_packages(
@@ -78,29 +43,77 @@ async def test_cli_onboards_with_wait_and_manages_packages(
     assert json.loads(shown.stdout)["id"] == amf
 
 
-def test_cli_wait_exits_non_zero_with_failure_details(
+def test_an_invalid_package_is_refused_here_and_nothing_is_created(
     served: dict[str, str], tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"not a zip at all")
     result = nfvo(served, "package", "onboard", str(broken), "--wait", "-o", "json")
-    assert result.returncode == 1
-    assert json.loads(result.stdout)[0]["onboardingState"] == "ERROR"
-    assert "onboarding failed" in result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "not a zip archive" in result.stderr and "nothing onboarded" in result.stderr
+    nsd = nfvo(served, "package", "onboard", str(SHIPPED / "5gc-sa"))
+    assert nsd.returncode == 1 and "onboard it with nfvo nsd onboard" in nsd.stderr
+    assert json.loads(nfvo(served, "package", "list", "-o", "json").stdout) == []
     built = nfvo(served, "package", "onboard", str(SHIPPED / "nrf"), "--wait")
     assert built.returncode == 0, built.stderr
     assert "ONBOARDED" in built.stdout
 
 
-def test_serve_refuses_to_start_with_no_way_to_a_token(
-    redis_url: str, keyspace: Keyspace, tmp_path: Path
+def test_a_refused_upload_deletes_the_entry_it_made(served: dict[str, str]) -> None:
+    assert nfvo(served, "package", "onboard", str(SHIPPED / "nrf"), "--wait").returncode == 0
+    again = nfvo(served, "package", "onboard", str(SHIPPED / "nrf"), "--wait")
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert "is already onboarded as VNF package" in again.stderr
+    assert "is deleted again" in again.stderr
+    [only] = json.loads(nfvo(served, "package", "list", "-o", "json").stdout)
+    assert only["onboardingState"] == "ONBOARDED"
+
+
+def test_an_nsd_before_its_vnfs_names_them_and_is_named_itself(served: dict[str, str]) -> None:
+    failed = nfvo(served, "nsd", "onboard", str(SHIPPED / "5gc-sa"), "--wait")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "whose packages are not onboarded: nfvo-5gc-" in failed.stderr
+    assert "nfvo-5gc-upf (vnfdId " in failed.stderr
+    table = nfvo(served, "nsd", "list")
+    [row] = [line.split() for line in table.stdout.splitlines()[1:]]
+    assert row[1:] == ["5gc-sa", "(read)", "1.0", "(read)", "ERROR", "DISABLED"]
+    assert nfvo(served, "nsd", "show", "5gc-sa").returncode == 0
+    assert nfvo(served, "nsd", "delete", "5gc-sa").returncode == 0
+    assert json.loads(nfvo(served, "nsd", "list", "-o", "json").stdout) == []
+
+
+def test_serve_publishes_itself_and_credentials_for_a_fresh_shell(
+    keyspace: Keyspace, tmp_path: Path, free_port: int
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NFVO_")},
-        "NFVO_REDIS_URL": redis_url,
-        "NFVO_KEY_PREFIX": keyspace.prefix,
-        "NFVO_DATA_DIR": str(tmp_path),
-    }
-    refused = nfvo(env, "serve", "--port", "1")
-    assert refused.returncode == 2
-    assert "--no-auth" in refused.stderr and "admin_password" in refused.stderr
+    data = tmp_path / "data"
+    fresh = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "NFVO_DATA_DIR": str(data)}
+    server = subprocess.Popen(
+        [*NFVO, "serve", "--port", str(free_port)],
+        env={**fresh, "NFVO_KEY_PREFIX": keyspace.prefix},  # its own Redis, no password set
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stderr is not None
+    try:
+        assert server.stdout.readline().startswith("READY ")
+        told = server.stderr.readline() + server.stderr.readline()
+        assert f"password in {data / 'admin.password'}" in told
+        assert str(data / "server.json") in told
+        for name in ("admin.password", "redis.url"):
+            assert (data / name).stat().st_mode & 0o777 == 0o600
+        listed = nfvo({**fresh, "NFVO_KEY_PREFIX": keyspace.prefix}, "package", "list")
+        assert listed.returncode == 0, listed.stderr
+        vims = nfvo({**fresh, "NFVO_KEY_PREFIX": keyspace.prefix}, "vim", "list", "-o", "json")
+        assert vims.returncode == 0 and json.loads(vims.stdout) == [], vims.stderr
+        wrong = nfvo({**fresh, "NFVO_ADMIN_PASSWORD": "not-the-password-1234"}, "package", "list")
+        assert wrong.returncode == 1 and "refused the credentials (admin_password)" in wrong.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert not (data / "server.json").exists() and not (data / "redis.url").exists()
+    down = nfvo({**fresh, "NFVO_NFVO_URL": "http://127.0.0.1:1"}, "package", "list")
+    assert down.returncode == 1 and "Traceback" not in down.stderr
+    assert "is `nfvo serve` running at http://127.0.0.1:1?" in down.stderr
+    no_redis = nfvo(fresh, "vim", "list")
+    assert no_redis.returncode == 1 and "start `nfvo serve`" in no_redis.stderr

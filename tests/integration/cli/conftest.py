@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import redis
 from click.testing import CliRunner
 
 from nfvo.store.keys import Keyspace
+from simulators.openstack.inventory import INVENTORY_DIR
+from tests.support.processes import ManagedProcess, port_open
+
+LAB = INVENTORY_DIR / "lab.yaml"
 
 
 @pytest.fixture
@@ -28,3 +33,18 @@ def runner(
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def cloud(process_factory: type[ManagedProcess], free_port: int, tmp_path: Path) -> Path:
+    """The simulated OpenStack on the lab inventory; its clouds.yaml (sim: admin,
+    sim-member: a tenant's user)."""
+    clouds = tmp_path / "clouds.yaml"
+    simulator = process_factory(
+        [sys.executable, "-m", "simulators.openstack", "--inventory", str(LAB), "--port",
+         str(free_port), "--clouds-yaml", str(clouds), "--time-scale", "0"],
+        # clouds.yaml is written after the port opens, before READY is printed
+        ready=lambda: port_open(free_port)() and clouds.exists(),
+    )  # fmt: skip
+    simulator.start()
+    return clouds

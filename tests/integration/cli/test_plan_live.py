@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from descriptors.summary import SHIPPED
 from nfvo.cli.commands.placement import CORE_NETWORKS
 from nfvo.cli.main import cli
-from simulators.openstack.inventory import INVENTORY_DIR
-from tests.support.processes import ManagedProcess, port_open
-
-LAB = INVENTORY_DIR / "lab.yaml"
-
-
-@pytest.fixture
-def cloud(process_factory: type[ManagedProcess], free_port: int, tmp_path: Path) -> Iterator[Path]:
-    clouds = tmp_path / "clouds.yaml"
-    simulator = process_factory(
-        [sys.executable, "-m", "simulators.openstack", "--inventory", str(LAB), "--port",
-         str(free_port), "--clouds-yaml", str(clouds), "--time-scale", "0"],
-        # clouds.yaml is written after the port opens, before READY is printed
-        ready=lambda: port_open(free_port)() and clouds.exists(),
-    )  # fmt: skip
-    simulator.start()
-    return clouds
+from tests.integration.cli.conftest import LAB
 
 
 def plan(runner: CliRunner, vim: str) -> str:

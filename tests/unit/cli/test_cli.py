@@ -43,7 +43,7 @@ def test_demo_runs_on_embedded_defaults(
     monkeypatch: pytest.MonkeyPatch, redis_url: str, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("REDIS_URL", redis_url)
-    result = CliRunner().invoke(cli, ["demo", "--output", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["demo", "--output-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "answers PING: True" in result.output
     assert "read back" in result.output

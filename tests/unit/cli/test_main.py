@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 
+import click
 from click.testing import CliRunner
 
 from nfvo.cli.main import LazyGroup, _modules, cli
+from nfvo.cli.output import FORMATS
 
 
 def test_each_module_is_the_command_of_its_name() -> None:
@@ -44,3 +47,48 @@ def test_help_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def leaves(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
+    """Every runnable command under ``group`` with its full name."""
+    for name in group.list_commands(None):  # type: ignore[arg-type]
+        command = group.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None
+        if isinstance(command, click.Group):
+            yield from leaves(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
+
+
+#: Commands that print no data (a line saying what they did, or a server's log): no -o.
+NO_DATA = {
+    "demo", "serve", "worker", "package build", "package enable", "package disable",
+    "package delete", "package download", "nsd enable", "nsd disable", "nsd delete",
+    "nsd download", "vim add", "vim remove", "vim set-default",
+}  # fmt: skip
+
+
+def test_every_option_says_what_it_is_for() -> None:
+    for name, command in leaves(cli):
+        for parameter in command.params:
+            if isinstance(parameter, click.Option):
+                assert parameter.help, f"nfvo {name} {parameter.opts[-1]} has no help text"
+        assert command.help or command.callback.__doc__, f"nfvo {name} has no help text"  # type: ignore[union-attr]
+
+
+def test_every_command_that_prints_data_answers_in_every_format() -> None:
+    for name, command in leaves(cli):
+        outputs = [p for p in command.params if p.name == "output"]
+        if name in NO_DATA:
+            assert not outputs or "-o" not in outputs[0].opts, f"nfvo {name}: -o is a format"
+            continue
+        assert outputs, f"nfvo {name} prints data but has no -o/--output"
+        [option] = outputs
+        assert option.opts == ["-o", "--output"], name
+        assert isinstance(option.type, click.Choice), name
+        assert sorted(option.type.choices) == sorted(FORMATS), name
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"], prog_name="nfvo")
+    assert result.exit_code == 0 and result.output.startswith("nfvo ")

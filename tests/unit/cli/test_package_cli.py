@@ -8,12 +8,14 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from nfvo.cli.main import cli
 from tests.support.pki import Authority
 
 PACKAGES = Path(__file__).resolve().parents[3] / "descriptors" / "packages"
+SOURCES = sorted(path for path in PACKAGES.iterdir() if path.is_dir())
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +31,7 @@ def test_package_is_a_discovered_command() -> None:
 
 def test_build_writes_a_csar_with_a_hashed_manifest(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["package", "build", str(PACKAGES / "upf"), "-o", str(tmp_path)]
+        cli, ["package", "build", str(PACKAGES / "upf"), "-d", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     archive = Path(result.output.strip())
@@ -42,7 +44,7 @@ def test_build_writes_a_csar_with_a_hashed_manifest(tmp_path: Path) -> None:
 
 def test_validate_prints_one_row_per_package(tmp_path: Path) -> None:
     built = CliRunner().invoke(
-        cli, ["package", "build", str(PACKAGES / "nrf"), "-o", str(tmp_path)]
+        cli, ["package", "build", str(PACKAGES / "nrf"), "-d", str(tmp_path)]
     )
     paths = [built.output.strip(), str(PACKAGES / "5gc-sa"), str(PACKAGES / "upf")]
     result = CliRunner().invoke(cli, ["package", "validate", *paths])
@@ -91,7 +93,7 @@ def test_build_signs_and_validate_shows_the_signer(option: str, tmp_path: Path) 
     root.write_anchor(anchors)
     built = CliRunner().invoke(
         cli,
-        ["package", "build", str(PACKAGES / "nrf"), "-o", str(tmp_path / "out"),
+        ["package", "build", str(PACKAGES / "nrf"), "-d", str(tmp_path / "out"),
          "--sign", str(key), "--cert", str(cert), "--option", option, "--sign-artifacts"],
     )  # fmt: skip
     assert built.exit_code == 0, built.output
@@ -127,8 +129,44 @@ def test_signing_needs_a_key_that_fits_its_certificate(tmp_path: Path) -> None:
     assert alone.exit_code == 2 and "--sign and --cert go together" in alone.output
     mismatched = CliRunner().invoke(
         cli,
-        ["package", "build", source, "-o", str(tmp_path), "--sign", str(key), "--cert", str(cert)],
+        ["package", "build", source, "-d", str(tmp_path), "--sign", str(key), "--cert", str(cert)],
     )
     assert mismatched.exit_code == 1
     assert "the signing key does not belong to the certificate" in mismatched.output
     assert "Traceback" not in mismatched.output
+
+
+def test_the_shipped_sources_pass_strict_as_sources() -> None:
+    result = CliRunner().invoke(cli, ["package", "validate", "--strict", *map(str, SOURCES)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(" valid ") == len(SOURCES)
+
+
+def test_warnings_are_shown_without_strict(tmp_path: Path) -> None:
+    typo = tmp_path / "amf"
+    shutil.copytree(PACKAGES / "amf", typo)
+    vnfd = typo / "Definitions" / "amf_vnfd.yaml"
+    vnfd.write_text(vnfd.read_text().replace('"hw:cpu_policy"', '"hw:cpu_polcy"'))
+    lenient = CliRunner().invoke(cli, ["package", "validate", "-o", "json", str(typo)])
+    assert lenient.exit_code == 0, lenient.output
+    [report] = orjson.loads(lenient.stdout)
+    assert report["row"]["status"] == "valid (1 warning)"
+    [warning] = report["problems"]
+    assert warning["severity"] == "warning" and warning["line"] is not None
+    assert 'did you mean "hw:cpu_policy"?' in warning["message"]
+    table = CliRunner().invoke(cli, ["package", "validate", str(typo)])
+    assert table.exit_code == 0 and 'did you mean "hw:cpu_policy"?' in table.output
+    strict = CliRunner().invoke(cli, ["package", "validate", "--strict", "-o", "yaml", str(typo)])
+    assert strict.exit_code == 1
+    assert yaml.safe_load(strict.stdout)[0]["row"]["status"] == "invalid"
+
+
+def test_build_refuses_an_invalid_package(tmp_path: Path) -> None:
+    broken = tmp_path / "nrf"
+    shutil.copytree(PACKAGES / "nrf", broken)
+    vnfd = broken / "Definitions" / "nrf_vnfd.yaml"
+    vnfd.write_text(vnfd.read_text().replace("num_virtual_cpu: 2", "num_virtual_cpu: two"))
+    result = CliRunner().invoke(cli, ["package", "build", str(broken), "-d", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert '"two" is not an integer' in result.output and "nothing written" in result.output
+    assert not (tmp_path / "out").exists()

@@ -1,5 +1,7 @@
 """``nfvo worker`` refuses what it cannot run; the crash tests run it for real."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -12,9 +14,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_a_worker_needs_a_shared_redis() -> None:
+def test_a_worker_needs_a_shared_redis(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NFVO_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(cli, ["worker"])
-    assert result.exit_code == 2 and "needs a shared Redis" in result.output
+    assert result.exit_code == 1 and "needs the orchestrator's Redis" in result.output
+    assert "start `nfvo serve`" in result.output and "redis_url" in result.output
 
 
 def test_an_unimportable_plug_in_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -58,6 +58,13 @@ def describe_image(tree: Path, data: bytes, **fields: str) -> None:
     describe(tree, **{"hash": hashlib.sha256(data).hexdigest(), "size": f"{len(data)} B", **fields})
 
 
+def image_findings(source: Path, tmp_path: Path) -> list[Problem]:
+    """What opening the source tree finds, less the warnings that its files are not in
+    its manifest yet (``nfvo package build`` lists them)."""
+    opened = open_package(source, tmp_path / "work")
+    return [p for p in opened.problems if p.code != "unlisted-file"]
+
+
 def problems_of(source: Path, tmp_path: Path) -> list[Problem]:
     with pytest.raises(DescriptorError) as caught:
         open_package(source, tmp_path / "work")
@@ -70,7 +77,7 @@ QCOW2 = b"QFI\xfb\x00\x00\x00\x03" + bytes(4088)
 
 
 def test_the_shipped_image_matches_its_description(tree: Path, tmp_path: Path) -> None:
-    assert open_package(tree, tmp_path / "work").problems == ()
+    assert image_findings(tree, tmp_path) == []
     assert sniff_format(tree / IMAGE) == "qcow2"
 
 
@@ -106,7 +113,7 @@ def test_an_image_path_outside_the_package(written: str, tree: Path, tmp_path: P
 
 def test_a_path_from_the_package_root_is_accepted(tree: Path, tmp_path: Path) -> None:
     edit(tree, VNFD, "file: ../Files/images/nrf.qcow2", "file: Files/images/nrf.qcow2")
-    assert open_package(tree, tmp_path / "work").problems == ()
+    assert image_findings(tree, tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -126,8 +133,8 @@ def test_the_size_matches_to_the_unit_it_is_written_in(
 ) -> None:
     describe_image(tree, QCOW2, size=size)
     if severity != "error":
-        opened = open_package(tree, tmp_path / "work")
-        assert [p.severity for p in opened.problems] == ([severity] if severity else [])
+        found = image_findings(tree, tmp_path)
+        assert [p.severity for p in found] == ([severity] if severity else [])
         return
     [problem] = problems_of(tree, tmp_path)
     assert problem.code == "image-size"
@@ -245,5 +252,5 @@ def test_a_one_gib_image_is_hashed_in_flat_memory(tree: Path, tmp_path: Path) ->
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert opened.problems == ()
+    assert [p for p in opened.problems if p.code != "unlisted-file"] == []
     assert peak < 16 * 1024**2, f"peak {peak} bytes"

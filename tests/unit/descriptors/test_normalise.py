@@ -140,3 +140,33 @@ def test_vnic_types_virtio_becomes_normal_and_container_kinds_are_refused() -> N
     }
     assert all(p.file == "Definitions/x.yaml" and p.code == "vnic-type" for p in problems)
     assert "container" in problems[0].message and "smart-NIC" in problems[1].message
+
+
+def test_unknown_keys_of_our_maps_are_warned_with_the_nearest_known_one() -> None:
+    the_vdu = vdu(
+        cpu_requirements={"hw:cpu_polcy": "dedicated", "hw:watchdog_action": "reset"},
+        memory_requirements={"hw:numa_mem.0": "4096", "nfvo:dpdkk": "true"},
+        additional_capabilities=[
+            AdditionalCapability(
+                name="x",
+                support_mandatory=False,
+                target_performance_parameters={"vendor.tuning": "on", "cpu_policy": "shared"},
+            )
+        ],
+    )
+    port = VduCp(cp_id="p", vdu_id="v", interface_requirements={"nfvo:port_securty": "false"})
+    _, problems = normalise_flavour(flavour(the_vdu, port))
+    warned = {p.message: p for p in problems if p.code == "unknown-key"}
+    assert set(warned) == {
+        'VDU v: unknown key "hw:cpu_polcy" (passed to Nova as it is); did you mean '
+        '"hw:cpu_policy"?',
+        'VDU v: unknown key "nfvo:dpdkk" (ignored); did you mean "nfvo:dpdk"?',
+        'VDU v: unknown key "cpu_policy" (ignored); did you mean "hw:cpu_policy"?',
+        'VDU v: unknown key "nfvo:port_securty" (ignored); did you mean "nfvo:port_security"?',
+    }
+    assert all(p.severity is Severity.WARNING for p in warned.values())
+    where = warned['VDU v: unknown key "nfvo:dpdkk" (ignored); did you mean "nfvo:dpdk"?']
+    assert where.path == (
+        "topology_template.node_templates.v.capabilities.virtual_compute.properties."
+        "virtual_memory.vdu_mem_requirements"
+    )

@@ -127,3 +127,12 @@ def test_a_repository_import_is_not_fetched_either(tmp_path: Path) -> None:
     [problem] = session.problems
     assert problem.code == "unmapped-import"
     assert "https://vendor.example.com/types/vendor_types.yaml" in problem.message
+
+
+def test_a_crash_after_findings_is_their_consequence_not_a_finding(tmp_path: Path) -> None:
+    path = write(tmp_path, VDU.format(maximum=1, vcpus="eight"))
+    session = ImportSession(TypeLibrary.project(), tmp_path)
+    assert parse_template(path, session) is None
+    messages = [p.message for p in session.problems]
+    assert any('"eight" is not an integer' in text for text in messages), messages
+    assert not any("not supported between" in text for text in messages), messages
