@@ -83,7 +83,7 @@ async def main_job(
     api: CatalogClient, vim: Vim, nsd_id: str, depends: dict[str, list[str]], output: Path, say: Say
 ) -> Deployed:
     """Instantiate, show, scale the UPF out, terminate; pictures in ``output`` (made)."""
-    output.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
     ns = await api.request(
         "POST",
         "/ns_instances",

@@ -14,16 +14,13 @@ from typing import Any
 
 import click
 
-from nfvo.cli.catalog_client import CatalogClient, render
+from nfvo.cli.catalog_client import CatalogClient
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.cli.ns_client import Watch, call, task
+from nfvo.cli.options import TIMEOUT, WAIT
+from nfvo.cli.output import OUTPUT, render
 
 COLUMNS = ("id", "nsInstanceName", "nsState", "nsdId")
-OUTPUT = click.option(
-    "-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table"
-)
-WAIT = click.option("--wait", is_flag=True, help="Follow the operation to its end.")
-TIMEOUT = click.option("--timeout", "within", type=float, default=1800.0, show_default=True)
 
 
 @click.group("ns")
@@ -68,8 +65,8 @@ def start(
 
 @COMMAND.command("create")
 @click.option("--nsd-id", required=True, help="The nsdId of an onboarded, enabled NSD.")
-@click.option("--name", required=True)
-@click.option("--description", default="")
+@click.option("--name", required=True, help="nsInstanceName.")
+@click.option("--description", default="", help="nsInstanceDescription.")
 @OUTPUT
 @pass_cli
 def create(cli: CliContext, nsd_id: str, name: str, description: str, output: str) -> None:
@@ -142,7 +139,8 @@ def instantiate(
 @COMMAND.command("scale")
 @click.argument("ns_id")
 @click.option("--aspect", help="An NS scaling aspect (SCALE_NS) or, with --vnf, the VNF's aspect.")
-@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scaling steps.")  # fmt: skip
 @click.option("--in", "scale_in", is_flag=True, help="Scale in (default: out).")
 @click.option("--vnf", "vnf_id", help="Scale this VNF instance of the NS (SCALE_VNF).")
 @WAIT
@@ -194,7 +192,8 @@ def scale(
 @click.option(
     "--vnf", "vnf_ids", multiple=True, help="Heal this VNF instance (repeatable); none: every VNF."
 )
-@click.option("--cause", default="healed by an operator")
+@click.option("--cause", default="healed by an operator", show_default=True,
+              help="Why, as the occurrence records it.")  # fmt: skip
 @WAIT
 @TIMEOUT
 @OUTPUT
@@ -254,7 +253,7 @@ def list_(cli: CliContext, flt: str | None, output: str) -> None:
 
 @COMMAND.command("show")
 @click.argument("ns_id")
-@click.option("-o", "--output", type=click.Choice(["json", "yaml"]), default="yaml")
+@OUTPUT
 @pass_cli
 def show(cli: CliContext, ns_id: str, output: str) -> None:
     """Show an NS instance with every attribute."""

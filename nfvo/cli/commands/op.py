@@ -8,14 +8,13 @@ from typing import Any
 
 import click
 
-from nfvo.cli.catalog_client import CatalogClient, render
+from nfvo.cli.catalog_client import CatalogClient
 from nfvo.cli.context import CliContext, pass_cli
 from nfvo.cli.ns_client import Watch, call
+from nfvo.cli.options import TIMEOUT
+from nfvo.cli.output import OUTPUT, render
 
 COLUMNS = ("id", "lcmOperationType", "operationState", "nsInstanceId", "startTime")
-OUTPUT = click.option(
-    "-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table"
-)
 
 
 @click.group("op")
@@ -36,7 +35,7 @@ def list_(cli: CliContext, flt: str | None, output: str) -> None:
 
 @COMMAND.command("show")
 @click.argument("occurrence_id")
-@click.option("-o", "--output", type=click.Choice(["json", "yaml"]), default="yaml")
+@OUTPUT
 @pass_cli
 def show(cli: CliContext, occurrence_id: str, output: str) -> None:
     """One occurrence with every attribute (its error, its resource changes)."""
@@ -48,7 +47,7 @@ def _task(name: str, status: int, summary: str) -> None:
     @COMMAND.command(name, help=summary)
     @click.argument("occurrence_id")
     @click.option("--wait", is_flag=True, help="Follow the operation to its end.")
-    @click.option("--timeout", "within", type=float, default=1800.0, show_default=True)
+    @TIMEOUT
     @OUTPUT
     @pass_cli
     def run_task(
@@ -97,7 +96,7 @@ def cancel(cli: CliContext, occurrence_id: str, forceful: bool) -> None:
 
 @COMMAND.command("watch")
 @click.argument("occurrence_id")
-@click.option("--timeout", "within", type=float, default=1800.0, show_default=True)
+@TIMEOUT
 @OUTPUT
 @pass_cli
 def watch(cli: CliContext, occurrence_id: str, within: float, output: str) -> None:

@@ -16,9 +16,11 @@ from typing import Any
 import click
 import orjson
 
-from nfvo.cli.catalog_client import OUTPUT, Access, ApiFailure, CatalogClient, Face, render
+from nfvo.cli.catalog_client import Access, ApiFailure, CatalogClient, Face
 from nfvo.cli.catalog_client import _checked as checked
 from nfvo.cli.context import CliContext, pass_cli
+from nfvo.cli.options import TIMEOUT, WAIT
+from nfvo.cli.output import OUTPUT, render
 
 LCM = Face("/vnflcm/v2", "", "2.3.0", "instantiationState", "", ())
 INSTANCE_COLUMNS = ("id", "vnfInstanceName", "vnfProductName", "instantiationState")
@@ -86,10 +88,6 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     return found
 
 
-WAIT = click.option("--wait", is_flag=True, help="Follow the operation until it ends.")
-TIMEOUT = click.option("--timeout", "within", type=float, default=1800.0, show_default=True)
-
-
 @click.group("vnf")
 def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
     """VNF instances and their lifecycle (SOL003 /vnflcm/v2 at nfvo_url)."""
@@ -98,7 +96,7 @@ def COMMAND() -> None:  # noqa: N802 - the name the root command looks for
 @COMMAND.command("create")
 @click.argument("vnfd_id")
 @click.option("--name", default=None, help="vnfInstanceName.")
-@click.option("--description", default=None)
+@click.option("--description", default=None, help="vnfInstanceDescription.")
 @OUTPUT
 @pass_cli
 def create(
@@ -114,7 +112,7 @@ def create(
 
 @COMMAND.command("instantiate")
 @click.argument("instance_id")
-@click.option("--flavour", default="default", show_default=True)
+@click.option("--flavour", default="default", show_default=True, help="The VNF deployment flavour.")
 @click.option("--level", default=None, help="instantiationLevelId.")
 @click.option(
     "--ext",
@@ -158,7 +156,8 @@ def instantiate(
 @click.argument("instance_id")
 @click.option("--aspect", required=True, help="aspectId.")
 @click.option("--in", "inward", is_flag=True, help="SCALE_IN (default SCALE_OUT).")
-@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scaling steps.")  # fmt: skip
 @WAIT
 @TIMEOUT
 @pass_cli
@@ -180,7 +179,7 @@ def scale(cli: CliContext, instance_id: str, aspect: str, inward: bool, steps: i
     default=None,
     help="Default: recreate when the host is down or in ERROR, else reboot.",
 )
-@click.option("--cause", default=None)
+@click.option("--cause", default=None, help="Why, as the occurrence records it.")
 @WAIT
 @TIMEOUT
 @pass_cli
@@ -197,7 +196,7 @@ def heal(cli: CliContext, instance_id: str, vnfc: tuple[str, ...], heal_type: st
 
 @COMMAND.command("operate")
 @click.argument("instance_id")
-@click.option("--start/--stop", "start", required=True)
+@click.option("--start/--stop", "start", required=True, help="Start the VNF, or stop it.")
 @click.option("--graceful-timeout", type=int, default=None, help="Stop gracefully within N s.")
 @WAIT
 @TIMEOUT
@@ -257,7 +256,7 @@ def list_(cli: CliContext, flt: str | None, output: str) -> None:
 
 @COMMAND.command("show")
 @click.argument("instance_id")
-@click.option("-o", "--output", type=click.Choice(["json", "yaml"]), default="yaml")
+@OUTPUT
 @pass_cli
 def show(cli: CliContext, instance_id: str, output: str) -> None:
     """Show a VNF instance with every attribute."""
@@ -274,15 +273,17 @@ def op() -> None:
 @OUTPUT
 @pass_cli
 def op_list(cli: CliContext, flt: str | None, output: str) -> None:
+    """The VNF lifecycle operation occurrences (filtered as asked)."""
     params = {"filter": flt} if flt else {}
     render(asyncio.run(_call(cli, "GET", "/vnf_lcm_op_occs", params=params)), OP_COLUMNS, output)
 
 
 @op.command("show")
 @click.argument("occurrence_id")
-@click.option("-o", "--output", type=click.Choice(["json", "yaml"]), default="yaml")
+@OUTPUT
 @pass_cli
 def op_show(cli: CliContext, occurrence_id: str, output: str) -> None:
+    """One VNF lifecycle operation occurrence."""
     body = asyncio.run(_call(cli, "GET", f"/vnf_lcm_op_occs/{occurrence_id}?all_fields"))
     render(body, (), output)
 

@@ -64,7 +64,11 @@ def leaves(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Co
 NO_DATA = {
     "demo", "serve", "worker", "package build", "package enable", "package disable",
     "package delete", "package download", "nsd enable", "nsd disable", "nsd delete",
-    "nsd download", "vim add", "vim remove", "vim set-default",
+    "nsd download", "vim add", "vim remove", "vim set-default", "up", "vnfm serve",
+    "vnfm add", "vnfm remove", "ns delete", "op cancel", "vnf delete",
+    # The VNF tasks print their progress, one line per change; `vnf op show -o` the data.
+    "vnf instantiate", "vnf scale", "vnf heal", "vnf operate", "vnf terminate",
+    "vnf op cancel", "vnf op fail", "vnf op retry", "vnf op rollback", "vnf op watch",
 }  # fmt: skip
 
 

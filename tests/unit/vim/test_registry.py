@@ -49,7 +49,8 @@ def test_connection_info_converts_both_ways() -> None:
     vim_id, cloud = from_connection_info(INFO)
     assert (vim_id, cloud) == ("edge-1", CLOUD)
     record = VimRecord(vim_id, cloud)
-    assert to_connection_info(record, include_secrets=True) == INFO
+    # Plus our extension: whether it is admin and where its events are.
+    assert to_connection_info(record, include_secrets=True) == {**INFO, "extra": {"admin": False}}
     masked = to_connection_info(record)
     assert masked["accessInfo"]["password"] == MASK
 
