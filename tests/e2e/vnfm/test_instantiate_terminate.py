@@ -56,7 +56,7 @@ async def test_nrf_instantiates_with_day1_and_terminates_leaving_nothing(stack: 
     assert server.status == "ACTIVE"
     [port_address] = [ip for ip in server.addresses["mgmt"]]
     rendered = await user_data(stack, server.id)
-    assert 'nrf_uri: "http://192.0.2.9:8000"' in rendered
+    assert f'nrf_uri: "http://{port_address["addr"]}:8000"' in rendered  # itself
     assert f'sbi: "{port_address["addr"]}"' in rendered
     grant = stack.grants.requests[0]
     assert [r["id"] for r in grant["addResources"]] == ["nrf-0"]

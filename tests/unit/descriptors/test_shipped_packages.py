@@ -92,7 +92,9 @@ def test_boot_data_is_a_cloud_init_template_with_the_day1_placeholders(
         boot = loaded[nf].vnfd.flavour("default").vdu(nf).boot_data  # type: ignore[union-attr]
         assert boot is not None and boot.content is not None
         assert boot.content.startswith("#cloud-config")
-        for placeholder in ("nrf_address", "mcc", "mnc", "sst", "sd", "sbi_address"):
+        # The NRF is its own NRF: its nrf_uri is its own SBI address.
+        own = ("nrf_address",) if nf != "nrf" else ()
+        for placeholder in (*own, "mcc", "mnc", "sst", "sd", "sbi_address"):
             assert "{{ " + placeholder + " }}" in boot.content, (nf, placeholder)
             assert placeholder in boot.kvp_data["parameters"]
     upf_boot = loaded["upf"].vnfd.flavour("default").vdu("upf").boot_data  # type: ignore[union-attr]
