@@ -68,9 +68,8 @@ def test_up_serves_everything_keeps_its_state_and_stops_everything(tmp_path: Pat
         cloud_port = int(cloud["auth"]["auth_url"].rsplit(":", 1)[1].split("/")[0])
         assert ":***@" in redis_url  # its password is not printed
         # The CLI beside it finds its Redis through the data directory.
-        vims = subprocess.run(
-            [*NFVO, "vim", "list", "-o", "json"], capture_output=True, text=True, timeout=60, env=env
-        )
+        listed = [*NFVO, "vim", "list", "-o", "json"]
+        vims = subprocess.run(listed, capture_output=True, text=True, timeout=60, env=env)
         assert '"lab"' in vims.stdout, vims.stderr
     finally:
         stop(process)
