@@ -163,7 +163,9 @@ async def cluster(
     vnfm = MiniVnfm(specs, url, VNFM_CLIENT)
     runner = await vnfm.serve()
     vnfms = VnfmRegistry(redis, keyspace, box)
-    await vnfms.add(VnfmRecord("mini", vnfm.url, vnfm.client[0], vnfm.client[1]))
+    # The default VNFM: `nfvo serve` registers its own VNF manager, default only if none is.
+    mini = VnfmRecord("mini", vnfm.url, vnfm.client[0], vnfm.client[1], is_default=True)
+    await vnfms.add(mini)
     ready = Cluster(process, url, await vims.open_vim("lab"), vnfm)
     await ready.login()
     try:
