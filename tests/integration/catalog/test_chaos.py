@@ -15,6 +15,7 @@ import asyncio
 import os
 import random
 import signal
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from pathlib import Path
