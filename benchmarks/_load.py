@@ -3,7 +3,9 @@
 ``python -m benchmarks._load closed URL --concurrency C --requests N``: as fast as the
 server answers, C requests in flight; prints requests/s.
 ``python -m benchmarks._load open URL --rate R --seconds S``: requests started at a
-fixed rate whatever the answers (no coordinated omission); prints latency percentiles.
+fixed rate whatever the answers, each timed from when it was due (so neither a slow
+server nor a late generator hides a queue: no coordinated omission); prints latency
+percentiles.
 ``--header "NAME: VALUE"`` (repeatable) adds a request header, e.g. a bearer token.
 Both print one JSON object; requests are bounded in count and time.
 """
@@ -23,8 +25,10 @@ import orjson
 HEADERS = {"Version": "2.4.0", "Accept": "application/json"}
 
 
-async def _one(session: aiohttp.ClientSession, url: str) -> tuple[float, int]:
-    started = time.perf_counter()
+async def _one(
+    session: aiohttp.ClientSession, url: str, due: float | None = None
+) -> tuple[float, int]:
+    started = time.perf_counter() if due is None else due
     async with session.get(url) as response:
         await response.read()
         return time.perf_counter() - started, response.status
@@ -63,8 +67,8 @@ async def open_loop(
     latencies: list[float] = []
     statuses: dict[int, int] = {}
 
-    async def fire(session: aiohttp.ClientSession) -> None:
-        latency, status = await _one(session, url)
+    async def fire(session: aiohttp.ClientSession, due: float) -> None:
+        latency, status = await _one(session, url, due)
         latencies.append(latency)
         statuses[status] = statuses.get(status, 0) + 1
 
@@ -74,10 +78,11 @@ async def open_loop(
         tasks = []
         start = time.perf_counter()
         for index in range(int(rate * seconds)):
-            delay = start + index / rate - time.perf_counter()
+            due = start + index / rate
+            delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(fire(session)))
+            tasks.append(asyncio.create_task(fire(session, due)))
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 30)
     latencies.sort()
     quantiles = statistics.quantiles(latencies, n=100)

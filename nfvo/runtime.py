@@ -131,9 +131,12 @@ async def open_runtime(
         if background.follow_vims:
             runtime.platform.add_service("placement sites", runtime.sites.follow)
         if background.housekeeping:
-            runtime.platform.resources[SCRATCH].clean()  # what killed processes left
+            # What killed processes left: their scratch folders and partial blob writes.
+            runtime.platform.resources[SCRATCH].clean()
+            runtime.blobs.clean()
+            catalogue = runtime.catalogue
             janitor = UploadJanitor(
-                runtime.catalogue.store, runtime.catalogue.jobs, redis, runtime.keyspace
+                catalogue.store, catalogue.jobs, redis, runtime.keyspace, catalogue.notices
             )
             runtime.platform.add_service("abandoned uploads", janitor.run)
         async with runtime.platform.running(background):

@@ -17,8 +17,8 @@ from nfvo.catalog.service import Catalogue
 from nfvo.catalog.store import noun
 from nfvo.catalog.views import filter_indexes, wire_document
 from nfvo.sol.auth import principal_of
-from nfvo.sol.bodies import json_response, read_json, read_model, validate
-from nfvo.sol.listing import ListQuery, list_response, page_response
+from nfvo.sol.bodies import json_array_response, json_response, read_json, read_model, validate
+from nfvo.sol.listing import ListQuery, list_response
 from nfvo.sol.negotiation import (
     check_accept,
     check_if_match,
@@ -78,12 +78,17 @@ def list_handler(api: KindApi) -> Handler:
             paging = paging_of(request)
             after = paging.start_after(request)
             found = await service.page(
-                api.kind, plan.index, viewer=viewer, after=after, limit=paging.page_size
+                api.kind,
+                plan.index,
+                viewer=viewer,
+                after=after,
+                limit=paging.page_size,
+                selection=query.selection,
             )
             if found is not None:
-                listed, more = found
-                headers = {"Link": paging.next_link(request, listed[-1][0])} if more else {}
-                return page_response(query, [wire_document(r) for _, r in listed], headers)
+                last = found.next_after
+                headers = {"Link": paging.next_link(request, last)} if last is not None else {}
+                return json_array_response(found.bodies, headers=headers)
         listed = await service.query(api.kind, plan.index, viewer=viewer)
         keys = {record.id: key for key, record in listed}
         documents = [wire_document(record) for _, record in listed]

@@ -40,13 +40,15 @@ from nfvo.catalog.files import content_key
 from nfvo.catalog.notices import Event, Notices
 from nfvo.catalog.onboarding import ONBOARD_JOB
 from nfvo.catalog.records import CatalogRecord, Kind
+from nfvo.catalog.renderings import Renderings
 from nfvo.catalog.signatures import PARAM, policy_params
-from nfvo.catalog.store import CatalogStore, Listed, duplicate_text, noun
+from nfvo.catalog.store import CatalogStore, Listed, creation_key, duplicate_text, noun
 from nfvo.catalog.uploads import onboarding_key, upload_lease
 from nfvo.catalog.wire import OnboardingState, OperationalState, UsageState
 from nfvo.sol.negotiation import merge_patch
 from nfvo.sol.notifications import Notifier
 from nfvo.sol.problems import Conflict, Forbidden, InvalidRequest, NotFound
+from nfvo.sol.selectors import Selection
 from nfvo.sol.tenancy import OWNER, READ_ONBOARDED_SCOPE
 from nfvo.sol.tokens import Principal
 from nfvo.store.blobs import BlobStore
@@ -75,6 +77,15 @@ def _check_sharing(viewer: Viewer, before: Mapping[str, Any], after: Mapping[str
         )
 
 
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page's JSON bodies in creation order, and the key the next page starts after
+    (None on the last page)."""
+
+    bodies: list[bytes]
+    next_after: str | None
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -98,6 +109,7 @@ class Catalogue:
         self.limits = limits
         self.notices = Notices(notifier)
         self.box = box
+        self.renderings = Renderings()
 
     async def _load(
         self, kind: Kind, record_id: str, viewer: Viewer, *, reading: bool = False
@@ -157,9 +169,11 @@ class Catalogue:
         viewer: Viewer,
         after: str | None,
         limit: int,
-    ) -> tuple[list[Listed], bool] | None:
+        selection: Selection,
+    ) -> RenderedPage | None:
         """One page read straight from Redis when the index (tenancy applied) names one
-        value per attribute; None when :meth:`query` must read them all."""
+        value per attribute, each record's body selected and rendered (or as rendered
+        before, ``nfvo.catalog.renderings``); None when :meth:`query` must read them all."""
         narrowed = self._narrowed(index, viewer)
         if narrowed is None:
             return None
@@ -171,7 +185,10 @@ class Catalogue:
             where.append((attribute, chosen[0]))
         if after is not None and not after.isdigit():
             raise InvalidRequest("the nextpage_opaque_marker does not mark a place in this list")
-        return await self.store.page(kind, where, after=after, limit=limit)
+        items, more = await self.store.page(kind, where, after=after, limit=limit)
+        bodies = self.renderings.bodies(kind, items, selection)
+        last = creation_key(items[-1].created) if more and items else None
+        return RenderedPage(bodies, last)
 
     async def show(
         self, kind: Kind, record_id: str, *, viewer: Viewer, reading: bool = True

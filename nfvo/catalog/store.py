@@ -110,12 +110,13 @@ class CatalogStore:
 
     async def page(
         self, kind: Kind, where: Sequence[tuple[str, str]], *, after: str | None, limit: int
-    ) -> tuple[builtins.list[Listed], bool]:
+    ) -> tuple[builtins.list[Versioned], bool]:
         """One page in creation order of the records meeting every ``(attribute, value)``
-        (all when none), only the page's bodies read; and whether more follow."""
+        (all when none), only the page's bodies read, as stored (undecoded until used);
+        and whether more follow."""
         cursor = str(int(after)) if after is not None else None
         page = await self.repository(kind).list_where_all(where, limit=limit, cursor=cursor)
-        return [_listed(item) for item in page.items], page.cursor is not None
+        return page.items, page.cursor is not None
 
     async def _all(self, kind: Kind, where: tuple[str, str] | None) -> builtins.list[Versioned]:
         items: list[Versioned] = []

@@ -6,6 +6,13 @@ it. A process killed mid-upload stops renewing. :class:`UploadJanitor`, one of t
 runtime's services, then finds the entry UPLOADING with neither a lease nor an
 unfinished job, puts it back to CREATED (so DELETE and a new upload work again) and
 discards the partial content; it looks at start and every :data:`SWEEP_SECONDS`.
+
+An entry PROCESSING is its onboarding job's. With neither the lease nor a job, its
+upload stopped between storing the content and queueing the job (the process died,
+or the store failed the second write): it goes back to CREATED the same way. With a
+job that ended without finishing it (its steps failed: the store refused writes, or
+retries ran out in an outage), it goes to ERROR, saying so, and subscribers are told
+as onboarding would have told them: nothing else would ever move it on.
 """
 
 from __future__ import annotations
@@ -21,13 +28,14 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from nfvo.catalog.files import content_key
-from nfvo.catalog.records import CatalogRecord, Kind
+from nfvo.catalog.notices import Event, Notices
+from nfvo.catalog.records import CatalogRecord, Kind, StoredProblem
 from nfvo.catalog.store import CatalogStore, noun
 from nfvo.catalog.views import state_attribute
 from nfvo.catalog.wire import OnboardingState
 from nfvo.sol.problems import Conflict
 from nfvo.store.errors import ConcurrencyConflict
-from nfvo.store.jobs import Jobs
+from nfvo.store.jobs import JobRecord, Jobs
 from nfvo.store.keys import Keyspace
 from nfvo.store.tasks import sleep_unless
 
@@ -80,6 +88,7 @@ class UploadJanitor:
     jobs: Jobs
     redis: aioredis.Redis
     keyspace: Keyspace
+    notices: Notices
 
     async def run(self, stop: asyncio.Event) -> None:
         """A supervised service: recover abandoned uploads now and every sweep."""
@@ -91,26 +100,30 @@ class UploadJanitor:
             await sleep_unless(stop, SWEEP_SECONDS)
 
     async def recover(self) -> list[CatalogRecord]:
-        """Every abandoned upload put back to CREATED, its partial content discarded."""
+        """Every abandoned upload put back to CREATED (its partial content discarded), every
+        onboarding whose job ended without finishing it put to ERROR; the entries changed."""
         recovered = []
         for kind in Kind:
             attribute = state_attribute(kind)
-            for record in await self.store.where(kind, attribute, OnboardingState.UPLOADING):
-                if await self._owned(record):
-                    continue
-                if await self._reset(record):
-                    recovered.append(record)
+            for state in (OnboardingState.UPLOADING, OnboardingState.PROCESSING):
+                for record in await self.store.where(kind, attribute, state):
+                    if await self._recover(record):
+                        recovered.append(record)
         return recovered
 
-    async def _owned(self, record: CatalogRecord) -> bool:
+    async def _recover(self, record: CatalogRecord) -> bool:
         if await self.redis.exists(self.keyspace.lease(UPLOAD, record.id)):
-            return True
+            return False
         job = await self.jobs.find_by_key(onboarding_key(record.id))
-        return job is not None and not job.state.final
+        if job is not None and not job.state.final:
+            return False  # its job will move it on
+        if job is not None and record.onboarding_state is OnboardingState.PROCESSING:
+            return await self._fail(record, job)
+        return await self._reset(record)
 
     async def _reset(self, record: CatalogRecord) -> bool:
         current, version = await self.store.load(record.kind, record.id)
-        if current.onboarding_state is not OnboardingState.UPLOADING:
+        if current.onboarding_state is not record.onboarding_state:
             return False
         created = current.but(
             onboarding_state=OnboardingState.CREATED,
@@ -129,4 +142,29 @@ class UploadJanitor:
             noun(record.kind),
             record.id,
         )
+        return True
+
+    async def _fail(self, record: CatalogRecord, job: JobRecord) -> bool:
+        current, version = await self.store.load(record.kind, record.id)
+        if current.onboarding_state is not OnboardingState.PROCESSING:
+            return False
+        reason = StoredProblem(
+            message=f"onboarding stopped before it finished (job {job.id} {job.state.value}); "
+            "delete this entry and upload the package again",
+            code="internal",
+        )
+        failed = current.but(onboarding_state=OnboardingState.ERROR, failure=[reason])
+        try:
+            await self.store.save(failed, version=version)
+        except ConcurrencyConflict:
+            return False
+        log.warning(
+            "the onboarding of %s %s ended without finishing (job %s %s: %s): ERROR",
+            noun(record.kind),
+            record.id,
+            job.id,
+            job.state.value,
+            job.error,
+        )
+        await self.notices.announce(failed, Event.ONBOARDING_FAILED)  # as onboarding would
         return True

@@ -10,7 +10,7 @@ encode (orjson refuses past 254 levels) and be walked without exhausting a stack
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -103,4 +103,13 @@ def json_response(
     """A JSON answer: wire models by their ETSI names, anything else as is."""
     return web.Response(
         body=dumps(body), status=status, content_type="application/json", headers=headers
+    )
+
+
+def json_array_response(
+    bodies: Sequence[bytes], *, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON array of documents each already rendered as JSON (a page of renderings)."""
+    return web.Response(
+        body=b"[" + b",".join(bodies) + b"]", content_type="application/json", headers=headers
     )

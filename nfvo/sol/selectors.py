@@ -24,7 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+import orjson
 
 from nfvo.sol.problems import InvalidRequest
 
@@ -68,6 +71,15 @@ class Selection:
         if self.include is not None:
             selected = _keep(selected, self.include, self.policy.mandatory)
         return selected
+
+    @cached_property
+    def key(self) -> str:
+        """Equal for selections that select alike: what a rendering is kept under (a
+        string, whose hash Python computes once however many lookups use it)."""
+        policy = [sorted(self.policy.default_excluded), sorted(self.policy.mandatory)]
+        return orjson.dumps(
+            [policy, self.include, self.exclude], option=orjson.OPT_SORT_KEYS
+        ).decode()
 
 
 def _tree(paths: Iterable[str], parameter: str) -> Tree:

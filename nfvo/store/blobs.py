@@ -6,6 +6,12 @@ atomically (a temporary file renamed into place), so a blob is either whole or
 absent. Every blob's SHA-256 is computed on the way in; ``put_content`` stores a
 blob under its own hash (content addressing: the same bytes are stored once).
 An object store can implement the same interface later.
+
+A writer killed mid-write leaves its temporary file. The local store writes them in a
+folder of the writing process's own (``.partial/<pid>-<start time>/``, as
+``nfvo.store.scratch`` names them), so :meth:`BlobStore.clean` removes what writers
+that no longer run left, whichever blob they were writing; every process cleans at
+start, and ``discard`` (an abandoned upload) does too.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import BinaryIO
 
 from nfvo.store.errors import StoreNotFound, StoreRangeNotSatisfiable, StoreTooLarge
 from nfvo.store.resources import ResourceKey
+from nfvo.store.scratch import Scratch
 
 CHUNK = 1 << 20
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,7}$")
@@ -82,6 +89,10 @@ class BlobStore(ABC):
     async def discard(self, key: str) -> None:
         """Remove ``key`` and any partial write of it a killed writer left."""
 
+    @abstractmethod
+    def clean(self) -> int:
+        """Remove the partial writes of writers that no longer run; how many writers'."""
+
     async def read(self, key: str, start: int = 0, end: int | None = None) -> bytes:
         return b"".join([chunk async for chunk in self.get(key, start, end)])
 
@@ -92,6 +103,8 @@ class LocalBlobStore(BlobStore):
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        # No key starts with '.', so no blob can land among the partial writes.
+        self._partials = Scratch(root / ".partial")
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -99,25 +112,20 @@ class LocalBlobStore(BlobStore):
     async def put(self, key: str, chunks: AsyncIterable[bytes], max_size: int) -> BlobInfo:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        digest = hashlib.sha256()
-        size = 0
-        handle = await asyncio.to_thread(temporary.open, "wb")
-        try:
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > max_size:
-                    raise BlobTooLarge(max_size)
-                digest.update(chunk)
-                await asyncio.to_thread(handle.write, chunk)
-            await asyncio.to_thread(_flush, handle)
-        except BaseException:
-            handle.close()
-            temporary.unlink(missing_ok=True)
-            raise
-        handle.close()
-        sha256 = digest.hexdigest()
-        await asyncio.to_thread(_commit, temporary, path, sha256)
+        with self._partials.directory("put") as work:
+            temporary = work / f"{path.name}.part"
+            digest = hashlib.sha256()
+            size = 0
+            with await asyncio.to_thread(temporary.open, "wb") as handle:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_size:
+                        raise BlobTooLarge(max_size)
+                    digest.update(chunk)
+                    await asyncio.to_thread(handle.write, chunk)
+                await asyncio.to_thread(_flush, handle)
+            sha256 = digest.hexdigest()
+            await asyncio.to_thread(_commit, temporary, path, sha256)
         return BlobInfo(key=key, size=size, sha256=sha256)
 
     async def rename(self, key: str, new_key: str) -> None:
@@ -166,9 +174,10 @@ class LocalBlobStore(BlobStore):
 
     async def discard(self, key: str) -> None:
         await self.delete(key)
-        path = self._path(key)
-        for partial in path.parent.glob(f".{path.name}.*.part"):
-            partial.unlink(missing_ok=True)
+        self.clean()  # its partial write is its dead writer's
+
+    def clean(self) -> int:
+        return len(self._partials.clean())
 
 
 def _digest_path(path: Path) -> Path:

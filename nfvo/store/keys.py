@@ -53,7 +53,11 @@ class Keyspace:
         _check(self.prefix, "key prefix")
 
     def document(self, kind: str, id_: str) -> str:
-        return f"{self.prefix}:doc:{_check(kind, 'kind')}:{_check(id_, 'id')}"
+        return f"{self.document_prefix(kind)}{_check(id_, 'id')}"
+
+    def document_prefix(self, kind: str) -> str:
+        """What every document key of ``kind`` starts with (a script makes them from ids)."""
+        return f"{self.prefix}:doc:{_check(kind, 'kind')}:"
 
     def index(self, kind: str, attribute: str, value: str) -> str:
         # Values are free text (names, states): keep them, but never let ':' split a key.

@@ -20,7 +20,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final, TypeVar
 
 import orjson
@@ -44,26 +45,25 @@ Extract = Callable[[Mapping[str, Any]], Mapping[str, IndexValue]]
 
 EVENT_MAX_LENGTH: Final = 100_000
 
-# KEYS: documents. Each one's version, creation order and body (nils when absent).
-_READ_MANY = """
-local rows = {}
-for i, key in ipairs(KEYS) do rows[i] = redis.call('HMGET', key, 'version', 'created', 'body') end
-return rows
-"""
-
 # KEYS: sorted sets scored by creation; ARGV: the exclusive lower score ("-inf" or
-# "(N"), how many ids at most. The ids in every set, in creation order, walking the
-# smallest set in batches.
-_PAGE_OF_INTERSECTION = """
+# "(N"), how many ids at most, the prefix of the kind's document keys. The ids in every
+# set, in creation order (walking the smallest set in batches, membership in the
+# others), past the first ARGV[2] - 1 only counted: a flag saying whether more follow,
+# then each id with its document's version, creation order and body (nils when the
+# document went meanwhile). One call for a page: no round trip for the ids alone, and
+# no key per document sent (the documents' keys are made here, from the ids the sets
+# hold, so this needs one Redis, not a cluster).
+_PAGE = """
 local smallest, size = 1, redis.call('ZCARD', KEYS[1])
 for k = 2, #KEYS do
   local n = redis.call('ZCARD', KEYS[k])
   if n < size then smallest, size = k, n end
 end
-local out, low, want = {}, ARGV[1], tonumber(ARGV[2])
-while #out < want do
+local ids, low, want = {}, ARGV[1], tonumber(ARGV[2])
+local batch_size = #KEYS == 1 and want or 500
+while #ids < want do
   local batch = redis.call(
-    'ZRANGEBYSCORE', KEYS[smallest], low, '+inf', 'WITHSCORES', 'LIMIT', 0, 500)
+    'ZRANGEBYSCORE', KEYS[smallest], low, '+inf', 'WITHSCORES', 'LIMIT', 0, batch_size)
   if #batch == 0 then break end
   for i = 1, #batch, 2 do
     local keep = true
@@ -74,11 +74,16 @@ while #out < want do
       end
     end
     if keep then
-      out[#out + 1] = batch[i]
-      if #out >= want then break end
+      ids[#ids + 1] = batch[i]
+      if #ids >= want then break end
     end
     low = '(' .. batch[i + 1]
   end
+end
+local out = {#ids >= want and 1 or 0}
+for i = 1, math.min(#ids, want - 1) do
+  local row = redis.call('HMGET', ARGV[3] .. ids[i], 'version', 'created', 'body')
+  out[#out + 1] = {ids[i], row[1], row[2], row[3]}
 end
 return out
 """
@@ -142,12 +147,23 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Versioned:
-    """A stored document with its version (the ETag) and its creation sequence."""
+    """A stored document with its version (the ETag) and its creation sequence.
+
+    ``(id, created, version)`` names one stored body for good (every write makes a new
+    version), so a reader may keep what it derived from a body under that name.
+    """
 
     id: str
     version: int
     created: int
-    document: dict[str, Any]
+    body: bytes = field(repr=False)  # the document as stored (JSON)
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        """The body decoded, on first use: a reader that kept what it derived from this
+        version (a page's renderings) never pays for it."""
+        document: dict[str, Any] = orjson.loads(self.body)
+        return document
 
 
 @dataclass(frozen=True)
@@ -185,8 +201,7 @@ class Repository:
         self.indexed = tuple(indexed)
         self._extract = extract or (lambda doc: {name: doc.get(name) for name in self.indexed})
         self._write = redis.register_script(_WRITE)
-        self._read_many = redis.register_script(_READ_MANY)
-        self._page_of_intersection = redis.register_script(_PAGE_OF_INTERSECTION)
+        self._page = redis.register_script(_PAGE)
         keyspace.ordering(kind)  # validates the kind now rather than at the first write
 
     async def find(self, id_: str) -> Versioned | None:
@@ -239,41 +254,31 @@ class Repository:
         cursor: str | None = None,
     ) -> Page:
         """Documents in creation order, all of them or those whose attribute equals a value."""
-        if limit < 1:
-            raise ValueError("a page holds at least one document")
-        key = self._ordering_key(where)
-        low = f"({int(cursor)}" if cursor else "-inf"
-
-        async def page() -> tuple[builtins.list[Any], builtins.list[Versioned]]:
-            ids = await self._redis.zrangebyscore(key, low, "+inf", start=0, num=limit + 1)
-            return ids, await self._load([_text(raw) for raw in ids[:limit]])
-
-        ids, items = await _read(f"listing {self.kind}", page)
-        next_cursor = str(items[-1].created) if len(ids) > limit and items else None
-        return Page(items, next_cursor)
+        return await self.list_where_all([where] if where else [], limit=limit, cursor=cursor)
 
     async def list_where_all(
         self, conditions: Sequence[tuple[str, str]], *, limit: int = 100, cursor: str | None = None
     ) -> Page:
         """Like :meth:`list`, of the documents meeting every ``(attribute, value)``: Redis
         walks the smallest index set in creation order and keeps the ids in all the others,
-        so only the page's bodies are read."""
-        if len(conditions) <= 1:
-            return await self.list(
-                where=conditions[0] if conditions else None, limit=limit, cursor=cursor
-            )
+        so only the page's bodies are read, in one call."""
         if limit < 1:
             raise ValueError("a page holds at least one document")
-        keys = [self._ordering_key(condition) for condition in conditions]
+        keys = [self._ordering_key(condition) for condition in conditions] or [
+            self._ordering_key(None)
+        ]
         low = f"({int(cursor)}" if cursor else "-inf"
-
-        async def page() -> tuple[builtins.list[Any], builtins.list[Versioned]]:
-            ids = await self._page_of_intersection(keys=keys, args=[low, limit + 1])
-            return ids, await self._load([_text(raw) for raw in ids[:limit]])
-
-        ids, items = await _read(f"listing {self.kind}", page)
-        next_cursor = str(items[-1].created) if len(ids) > limit and items else None
-        return Page(items, next_cursor)
+        prefix = self._keyspace.document_prefix(self.kind)
+        more, *rows = await _read(
+            f"listing {self.kind}", lambda: self._page(keys=keys, args=[low, limit + 1, prefix])
+        )
+        # A document deleted between the index read and its own is simply skipped.
+        items = [
+            Versioned(_text(id_), int(version), int(created), body)
+            for id_, version, created, body in rows
+            if version is not None
+        ]
+        return Page(items, str(items[-1].created) if more and items else None)
 
     def _ordering_key(self, where: tuple[str, str] | None) -> str:
         """The sorted set (scored by creation) of all ids, or of one index value's."""
@@ -283,17 +288,6 @@ class Repository:
         if attribute not in self.indexed:
             raise ValueError(f"{self.kind} has no index on {attribute!r}")
         return self._keyspace.index(self.kind, attribute, value)
-
-    async def _load(self, ids: Sequence[str]) -> builtins.list[Versioned]:
-        if not ids:
-            return []
-        # One script call, not a pipeline of HMGETs: redis-py's per-command packing and
-        # parsing was most of the CPU of a page of 100.
-        keys = [self._keyspace.document(self.kind, id_) for id_ in ids]
-        rows = await self._read_many(keys=keys)
-        # A document deleted between the index read and this one is simply skipped.
-        found = (_versioned(id_, row) for id_, row in zip(ids, rows, strict=True))
-        return [item for item in found if item is not None]
 
     def index_keys(self, document: Mapping[str, Any]) -> builtins.list[str]:
         """The index keys ``document`` belongs in."""
@@ -344,7 +338,7 @@ class Repository:
         status, detail, created = _decoded(reply)
         if status != "OK":
             raise self._refusal(status, id_, detail, version)
-        return Versioned(id_, int(detail), int(created), dict(document))
+        return Versioned(id_, int(detail), int(created), body)
 
     def _refusal(self, status: str, id_: str, detail: str, version: int | None) -> Exception:
         what = f"{self.kind} {id_}"
@@ -390,7 +384,7 @@ def _versioned(id_: str, row: Sequence[Any]) -> Versioned | None:
     version, created, body = row
     if version is None:
         return None
-    return Versioned(id_, int(version), int(created), orjson.loads(body))
+    return Versioned(id_, int(version), int(created), body)
 
 
 def _decoded(reply: list[bytes]) -> tuple[str, str, str]:

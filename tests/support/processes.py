@@ -104,16 +104,20 @@ def port_open(port: int, host: str = "127.0.0.1") -> Callable[[], bool]:
 
 
 class RedisServer(ManagedProcess):
-    """A redis-server of a test's own on a fixed port, without persistence: killed and
-    started again on the same port (its data lost, as after a crash), or paused."""
+    """A redis-server of a test's own on a fixed port: killed and started again on the
+    same port, or paused. Without persistence its data is lost with it, as after a
+    crash; ``persistent``, it keeps an append-only file (as a deployed Redis does) and
+    comes back with every write it acknowledged."""
 
-    def __init__(self, binary: Path, port: int, directory: Path) -> None:
+    def __init__(
+        self, binary: Path, port: int, directory: Path, *, persistent: bool = False
+    ) -> None:
         argv = [
             str(binary),
             "--bind", "127.0.0.1",
             "--port", str(port),
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes" if persistent else "no",
             "--dir", str(directory),
         ]  # fmt: skip
         super().__init__(argv, ready=port_open(port), log_path=directory / "redis.log")

@@ -59,8 +59,8 @@ async def test_an_upload_cut_by_a_crash_is_recovered_at_restart(
         await sent.wait()
         await eventually(lambda: _is(http, href, "UPLOADING"))
         blobs = data_dir / "blobs"
-        await eventually(lambda: any(blobs.rglob(".content.*.part")))
-        partial = list(blobs.rglob(".content.*.part"))
+        await eventually(lambda: any(blobs.rglob("content.part")))
+        partial = list(blobs.rglob("content.part"))
         left_behind = data_dir / "scratch" / "999999999-1" / "onboard-x"
         left_behind.mkdir(parents=True)
 

@@ -1,5 +1,7 @@
+import asyncio
 import hashlib
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -61,3 +63,54 @@ async def test_content_addressing_stores_the_same_bytes_once(tmp_path: Path) -> 
 def test_keys_cannot_leave_the_store(key: str) -> None:
     with pytest.raises(ValueError, match="invalid blob key"):
         check_key(key)
+
+
+WRITER = """
+import asyncio, sys
+from pathlib import Path
+from nfvo.store.blobs import LocalBlobStore
+
+async def endless():
+    while True:
+        yield b"x" * 1000
+        await asyncio.sleep(0.01)
+
+asyncio.run(LocalBlobStore(Path(sys.argv[1])).put("pkg/1/f/0", endless(), max_size=1 << 30))
+"""
+
+
+def _files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+async def test_a_write_cut_by_a_kill_is_removed_by_the_next_clean(tmp_path: Path) -> None:
+    """A process killed mid-write leaves its partial file; the next process's clean (at
+    start, or discarding an abandoned upload) removes it, and never a live writer's."""
+    writer = await asyncio.create_subprocess_exec(sys.executable, "-c", WRITER, str(tmp_path))
+    try:
+        for _ in range(500):
+            if _files(tmp_path):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        writer.kill()
+        await writer.wait()
+    left = _files(tmp_path)
+    assert left, "the writer never began"
+    store = LocalBlobStore(tmp_path)
+    sent = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield b"live"
+        sent.set()
+        await asyncio.sleep(0.5)
+        yield b" writer"
+
+    live = asyncio.create_task(store.put("pkg/2/f/0", slow(), max_size=100))
+    await sent.wait()
+    assert store.clean() == 1  # the dead writer's, not ours
+    assert not any(path.exists() for path in left)
+    await live
+    assert await store.read("pkg/2/f/0") == b"live writer"
+    await store.discard("pkg/2/f/0")
+    assert _files(tmp_path) == []
